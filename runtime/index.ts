@@ -1,0 +1,19 @@
+/**
+ * celery-gen's runtime: what application code and generated modules import.
+ */
+export { Celery, type CeleryOptions } from './celery.js';
+export { bindTask, implementTask } from './bind.js';
+export type {
+  ApplyOptions,
+  AsyncResult,
+  ClientOf,
+  GetOptions,
+  TaskClient,
+  TaskContext,
+  TaskImplementation,
+  TaskState,
+  Worker,
+  WorkerOptions,
+} from './api.js';
+export { defineTask } from './spec.js';
+export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
