@@ -1,0 +1,56 @@
+/**
+ * The benchmark harness: every benchmark compares our code with a baseline doing the
+ * same work, in the same run, because absolute times drift on shared machines.
+ * A comparison reports both medians and their ratio against a target.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Comparison {
+  readonly name: string;
+  /** What we measure (our code) and what we compare it with. */
+  readonly ours: number;
+  readonly baseline: number;
+  readonly unit: string;
+  /** 'higher' when a bigger number is better (rates), 'lower' for times. */
+  readonly better: 'higher' | 'lower';
+  /** The ratio we aim for: ours/baseline at least this (higher) or at most this (lower). */
+  readonly target: number;
+}
+
+/** Median wall time in milliseconds of `runs` calls of `fn`, after `warmup` calls. */
+export async function medianMs(fn: () => unknown, runs = 7, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Prints one line per comparison and returns false when any misses its target. */
+export function report(comparisons: readonly Comparison[]): boolean {
+  let ok = true;
+  for (const c of comparisons) {
+    const ratio = c.ours / c.baseline;
+    const met = c.better === 'higher' ? ratio >= c.target : ratio <= c.target;
+    ok &&= met;
+    const aim = `${c.better === 'higher' ? '>=' : '<='} ${c.target}x`;
+    console.log(
+      `${c.name}: ours ${c.ours.toFixed(2)} ${c.unit}, baseline ${c.baseline.toFixed(2)} ${c.unit}, ratio ${ratio.toFixed(2)}x (aim ${aim}) ${met ? 'ok' : 'MISSED'}`,
+    );
+  }
+  return ok;
+}
