@@ -1,0 +1,18 @@
+/**
+ * The task context of the handler that is running now, reachable from any code it calls
+ * (Python's `current_task.request`) without threading it through arguments.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TaskContext } from './api.js';
+
+const storage = new AsyncLocalStorage<TaskContext>();
+
+/** The context of the task whose handler is running, or undefined outside a handler. */
+export function currentTask(): TaskContext | undefined {
+  return storage.getStore();
+}
+
+/** @internal Runs `fn` with `context` as the current task. */
+export function runWithContext<T>(context: TaskContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
