@@ -17,3 +17,5 @@ export type {
 } from './api.js';
 export { defineTask } from './spec.js';
 export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
+export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
+export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';

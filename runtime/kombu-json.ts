@@ -1,0 +1,395 @@
+/**
+ * JSON exactly as kombu speaks it, both directions.
+ *
+ * Encoding writes the bytes Python's `json.dumps` (kombu's default settings) writes:
+ * `", "` and `": "` separators, `ensure_ascii` escaping (non-ASCII as lowercase `\uXXXX`,
+ * astral characters as surrogate pairs), Python float spelling (`1e-05`, `1.5e+16`),
+ * `NaN`/`Infinity` as Python emits them. So a body we publish is byte-identical to the
+ * one Python publishes for the same values.
+ *
+ * Decoding accepts both kombu dialects:
+ * - kombu 5.2: plain JSON; datetimes, Decimals and UUIDs arrive as strings already.
+ * - kombu 5.3+: `{"__type__": marker, "__value__": v}` envelopes (only objects whose key
+ *   set is exactly those two, as kombu's `object_hook` checks), converted to the values
+ *   the generated types promise:
+ *     datetime → the `__value__` ISO text unchanged (`2024-05-06T07:08:09.123456+00:00`;
+ *                5.2 peers send the same instant as `…123456Z`: both are ISO 8601 and
+ *                `new Date()` reads both; we do not rewrite, so nothing is lost),
+ *     date     → the ISO date text (`2024-05-06`; 5.2 sends a midnight datetime
+ *                `2024-05-06T00:00:00` instead, which we cannot tell from a datetime),
+ *     time     → the ISO time text (`07:08:09.000500`, as 5.2 sends it),
+ *     decimal  → its text (`3.14`, as 5.2 sends it),
+ *     uuid     → the canonical dashed lowercase UUID (as 5.2 sends it),
+ *     bytes / base64 → `Uint8Array`.
+ *   An unknown marker is a BAD_BODY ProtocolError, as kombu raises on it.
+ * `__proto__` keys stay own data properties (JSON.parse defines them; the envelope walk
+ * never assigns through a setter), so a message cannot reach any prototype.
+ */
+import { ProtocolError } from './errors.js';
+
+export interface EncodeJsonOptions {
+  /**
+   * Emit kombu 5.3+ typed envelopes: `Date` → `datetime`, `Uint8Array` → `bytes`/`base64`.
+   * Off by default, because kombu 5.2 peers would hand the envelope dicts to the task.
+   */
+  readonly typed: boolean;
+}
+
+const KNOWN_MARKERS = new Set(['datetime', 'date', 'time', 'decimal', 'uuid', 'bytes', 'base64']);
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+export function encodeJson(value: unknown, options: EncodeJsonOptions = { typed: false }): string {
+  const out: string[] = [];
+  writeValue(value, options.typed, out, new Set<object>(), '$');
+  return out.join('');
+}
+
+function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<object>, path: string): void {
+  switch (typeof value) {
+    case 'string':
+      out.push(quotePython(value));
+      return;
+    case 'number':
+      out.push(pythonNumber(value));
+      return;
+    case 'bigint':
+      // Python ints are unbounded: the digits are the exact value.
+      out.push(value.toString());
+      return;
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
+    case 'undefined':
+      // Only reachable for array items and the top level: JSON.stringify's choice.
+      out.push('null');
+      return;
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`cannot send a ${typeof value} as JSON (at ${path})`);
+  }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  const obj = value as object;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new TypeError(`cannot send an invalid Date as JSON (at ${path})`);
+    if (typed) {
+      out.push(`{"__type__": "datetime", "__value__": ${quotePython(pythonIsoFormat(value, '+00:00'))}}`);
+    } else {
+      // kombu 5.2 writes an aware UTC datetime as isoformat() with `+00:00` turned into `Z`.
+      out.push(quotePython(pythonIsoFormat(value, 'Z')));
+    }
+    return;
+  }
+  if (value instanceof Uint8Array) {
+    if (!typed) {
+      throw new TypeError(
+        `cannot send bytes (Uint8Array at ${path}) as JSON to a kombu 5.2 peer: kombu 5.2's JSON has no bytes type ` +
+          "(Python raises 'Object of type bytes is not JSON serializable'). Enable typed JSON for kombu >= 5.3 peers, " +
+          'or encode the bytes yourself (base64 text).',
+      );
+    }
+    const text = utf8OrNull(value);
+    out.push(
+      text === null
+        ? `{"__type__": "base64", "__value__": ${quotePython(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}`
+        : `{"__type__": "bytes", "__value__": ${quotePython(text)}}`,
+    );
+    return;
+  }
+  if (seen.has(obj)) throw new TypeError(`cannot send a circular structure as JSON (at ${path})`);
+  if (Array.isArray(value)) {
+    seen.add(obj);
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(', ');
+      writeValue(value[i], typed, out, seen, `${path}[${i}]`);
+    }
+    out.push(']');
+    seen.delete(obj);
+    return;
+  }
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    writeValue((toJSON as () => unknown).call(value), typed, out, seen, path);
+    return;
+  }
+  const proto = Object.getPrototypeOf(obj) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = (obj.constructor as { name?: string } | undefined)?.name ?? 'object';
+    throw new TypeError(`cannot send a ${kind} as JSON (at ${path}): use plain objects, arrays and primitives`);
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined && typeof record[k] !== 'function');
+  if (keys.length === 2 && keys.includes('__type__') && keys.includes('__value__')) {
+    const marker = record['__type__'];
+    if (typeof marker !== 'string' || !KNOWN_MARKERS.has(marker)) {
+      throw new TypeError(
+        `refusing to send an object with exactly the keys __type__ and __value__ (at ${path}): kombu >= 5.3 reads it as ` +
+          `a typed value and drops the whole message for the unknown marker ${JSON.stringify(marker)}`,
+      );
+    }
+  }
+  seen.add(obj);
+  out.push('{');
+  keys.forEach((key, i) => {
+    if (i > 0) out.push(', ');
+    out.push(quotePython(key), ': ');
+    writeValue(record[key], typed, out, seen, `${path}.${key}`);
+  });
+  out.push('}');
+  seen.delete(obj);
+}
+
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+
+// Python's ESCAPE_ASCII: `"`, `\` and everything outside ' '..'~' is escaped.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\]|[^\x20-\x7e]/g;
+
+/** A JSON string literal as Python's `json.dumps(ensure_ascii=True)` writes it. */
+export function quotePython(text: string): string {
+  return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
+/** A JS number as Python's `float.__repr__` / `int.__str__` writes it. */
+export function pythonNumber(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'Infinity';
+  if (n === -Infinity) return '-Infinity';
+  if (Object.is(n, -0)) return '-0.0';
+  if (Number.isInteger(n)) {
+    // JS switches to exponent notation at 1e21; the value is integral, so Python's int spelling is exact.
+    return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
+  }
+  // Shortest round-trip digits, as both languages use; only the layout differs.
+  const [mantissa, expText] = n.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) {
+    const sign = exp < 0 ? '-' : '+';
+    return `${mantissa}e${sign}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return String(n);
+}
+
+/** `datetime.isoformat()` of a UTC instant: microseconds only when non-zero (6 digits). */
+export function pythonIsoFormat(date: Date, utcSuffix: 'Z' | '+00:00'): string {
+  const iso = date.toISOString(); // 2024-05-06T07:08:09.123Z (years 0-9999 only, like Python)
+  const base = iso.slice(0, 19);
+  const ms = date.getUTCMilliseconds();
+  const fraction = ms === 0 ? '' : `.${String(ms).padStart(3, '0')}000`;
+  return `${base}${fraction}${utcSuffix}`;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    // Not UTF-8: kombu 5.3+ falls back to the base64 envelope; the caller does too.
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+/**
+ * Parses kombu JSON text. Throws ProtocolError NOT_JSON for text that is not JSON (Python
+ * extensions `NaN`, `Infinity`, `-Infinity` are accepted, as Python's json.loads does),
+ * BAD_BODY for a malformed or unknown typed envelope.
+ */
+export function decodeJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    value = parsePythonJson(text, error);
+  }
+  // Cheap pre-check: a key spelled with \u escapes could hide "__type__", so any escape
+  // in the text sends it through the walk too.
+  if (typeof value === 'object' && value !== null && (text.includes('__type__') || text.includes('\\u'))) {
+    return reviveEnvelopes(value);
+  }
+  return value;
+}
+
+/** Replaces every typed envelope below `root` (post-order, as kombu's object_hook). */
+function reviveEnvelopes(root: unknown): unknown {
+  const visit = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) value[i] = visit(item);
+      }
+      return value;
+    }
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    for (const key of keys) {
+      const item = record[key];
+      if (typeof item === 'object' && item !== null) {
+        const revived = visit(item);
+        // defineProperty, not assignment: a "__proto__" own key must stay a data property.
+        if (revived !== item) Object.defineProperty(record, key, { value: revived, writable: true, enumerable: true, configurable: true });
+      }
+    }
+    if (keys.length === 2 && Object.hasOwn(record, '__type__') && Object.hasOwn(record, '__value__')) {
+      return reviveEnvelope(record['__type__'], record['__value__']);
+    }
+    return value;
+  };
+  return visit(root);
+}
+
+const HEX32 = /^[0-9a-f]{32}$/i;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function reviveEnvelope(marker: unknown, payload: unknown): unknown {
+  const bad = (why: string): never => {
+    throw new ProtocolError('BAD_BODY', `invalid kombu typed value {"__type__": ${JSON.stringify(marker)}}: ${why}`);
+  };
+  switch (marker) {
+    case 'datetime':
+    case 'date':
+    case 'time':
+    case 'decimal':
+      if (typeof payload !== 'string') return bad('__value__ must be a string');
+      return payload;
+    case 'uuid': {
+      // kombu calls uuid.UUID(**value): the value is a mapping such as {"hex": "…"}.
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        return bad('__value__ must be an object like {"hex": "<32 hex digits>"}');
+      }
+      const hexField = (payload as Record<string, unknown>)['hex'];
+      if (Object.keys(payload).length !== 1 || typeof hexField !== 'string') return bad('only {"hex": …} UUIDs are supported');
+      // uuid.UUID(hex=…) ignores braces, a urn:uuid: prefix and dashes.
+      const hex = hexField.replace(/^urn:/, '').replace(/^uuid:/, '').replace(/[{}-]/g, '');
+      if (!HEX32.test(hex)) return bad('hex must have 32 hex digits');
+      const h = hex.toLowerCase();
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }
+    case 'bytes':
+      if (typeof payload !== 'string') return bad('__value__ must be a string');
+      if (LONE_SURROGATE.test(payload)) return bad('__value__ is not encodable as UTF-8 (lone surrogate)');
+      return new Uint8Array(Buffer.from(payload, 'utf8'));
+    case 'base64':
+      if (typeof payload !== 'string' || !BASE64.test(payload)) return bad('__value__ must be base64 text');
+      return new Uint8Array(Buffer.from(payload, 'base64'));
+    default:
+      return bad('unknown marker (kombu raises "Unsupported type" and drops such a message)');
+  }
+}
+
+/**
+ * Fallback parser for what JSON.parse refuses but Python's json.loads accepts: the
+ * `NaN`, `Infinity` and `-Infinity` tokens Python writes for non-finite floats. Anything
+ * else that JSON.parse refused is NOT_JSON.
+ */
+function parsePythonJson(text: string, original: unknown): unknown {
+  const notJson = (why: string): never => {
+    throw new ProtocolError('NOT_JSON', `body is not JSON: ${why}`, { cause: original });
+  };
+  if (!/NaN|Infinity/.test(text)) return notJson(original instanceof Error ? original.message : String(original));
+  let pos = 0;
+  const ws = (): void => {
+    while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t' || text[pos] === '\n' || text[pos] === '\r')) pos++;
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 10_000) return notJson('nested too deeply');
+    ws();
+    const ch = text[pos];
+    if (ch === '{') {
+      pos++;
+      const obj: Record<string, unknown> = {};
+      ws();
+      if (text[pos] === '}') {
+        pos++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (text[pos] !== '"') return notJson(`expected a key at ${pos}`);
+        const key = str();
+        ws();
+        if (text[pos] !== ':') return notJson(`expected ':' at ${pos}`);
+        pos++;
+        Object.defineProperty(obj, key, { value: value(depth + 1), writable: true, enumerable: true, configurable: true });
+        ws();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        if (text[pos] === '}') {
+          pos++;
+          return obj;
+        }
+        return notJson(`expected ',' or '}' at ${pos}`);
+      }
+    }
+    if (ch === '[') {
+      pos++;
+      const arr: unknown[] = [];
+      ws();
+      if (text[pos] === ']') {
+        pos++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(value(depth + 1));
+        ws();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        if (text[pos] === ']') {
+          pos++;
+          return arr;
+        }
+        return notJson(`expected ',' or ']' at ${pos}`);
+      }
+    }
+    if (ch === '"') return str();
+    for (const [token, v] of [
+      ['NaN', NaN],
+      ['Infinity', Infinity],
+      ['-Infinity', -Infinity],
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (text.startsWith(token, pos)) {
+        pos += token.length;
+        return v;
+      }
+    }
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+    if (m === null) return notJson(`unexpected character at ${pos}`);
+    pos += m[0].length;
+    return Number(m[0]);
+  };
+  const str = (): string => {
+    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(pos));
+    if (m === null) return notJson(`bad string at ${pos}`);
+    pos += m[0].length;
+    return JSON.parse(m[0]) as string;
+  };
+  const result = value(0);
+  ws();
+  if (pos !== text.length) return notJson(`extra data at ${pos}`);
+  return result;
+}

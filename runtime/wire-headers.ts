@@ -1,0 +1,93 @@
+/**
+ * AMQP header tables with the field types Python sends.
+ *
+ * amqplib guesses a table integer's tag from its size: `b` (int8) for -128..127, `s`
+ * (int16) up to ±32767, `I` (int32), `l` (int64). py-amqp 5.1 reads `s` as a *short
+ * string* and `b` as *unsigned*, so `retries: 200` or `timelimit: [300, 200]` written by
+ * amqplib's guess makes a Python worker fail inside its frame decoder and reconnect
+ * forever on the same message (captures README §9). Python itself writes every int as
+ * `I` (int32) or, outside int32, `L` (int64) (captures `wire-header-types.json`).
+ *
+ * `toWireHeaders` pins every integer, at any depth of arrays and nested tables, with
+ * amqplib's `{'!': type, value}` trapdoor:
+ * - int32 range → `{'!': 'int32'}` → tag `I`, byte-identical to Python.
+ * - larger non-negative (< 2^63) → `{'!': 'int64'}` → tag `l`. amqplib cannot write `L`;
+ *   py-amqp reads `l` as *unsigned* 64-bit, which is the same value for n >= 0
+ *   (verified in the captures: `retries: 2**40` as `l` runs fine).
+ * - negative below int32 → `{'!': 'double'}` → tag `d`: `l` would read back as 2^64 - |n|
+ *   on the Python side; a float keeps the value (Python sees `-5000000000.0`).
+ * - integers at or beyond 2^63 in magnitude → `d`, as amqplib itself would.
+ * - non-integral and non-finite numbers → `d`, as Python writes floats.
+ *
+ * The reverse direction is not ours to fix: amqplib's `decodeFields` has no case for `L`,
+ * so a header int outside int32 from Python (`retries=2**40`) makes amqplib throw
+ * `Unexpected type tag "L"` while parsing the content header; amqplib reports that as a
+ * frame error and closes the connection, and the message is redelivered to the next
+ * consumer. The transport layer must treat that as a connection loss, not a bad message.
+ */
+import { ProtocolError } from './errors.js';
+
+const INT32_MIN = -0x8000_0000;
+const INT32_MAX = 0x7fff_ffff;
+const INT64_LIMIT = 2 ** 63;
+
+/** An amqplib explicitly typed field value. */
+export interface TypedFieldValue {
+  readonly '!': 'int32' | 'int64' | 'double';
+  readonly value: number;
+}
+
+export function toWireHeaders(headers: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return wireTable(headers, 'headers');
+}
+
+function wireTable(table: Readonly<Record<string, unknown>>, path: string): Record<string, unknown> {
+  // A null-prototype result: a "__proto__" header key stays an ordinary key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(table)) {
+    const value = table[key];
+    if (value === undefined) continue;
+    if (Buffer.byteLength(key) > 255) {
+      throw new ProtocolError('BAD_HEADER', `header key ${JSON.stringify(key.slice(0, 40))}… is longer than AMQP's 255 bytes`);
+    }
+    out[key] = wireValue(value, `${path}.${key}`);
+  }
+  return out;
+}
+
+function wireValue(value: unknown, path: string): unknown {
+  switch (typeof value) {
+    case 'number':
+      return wireNumber(value);
+    case 'bigint':
+      if (value >= BigInt(INT32_MIN) && value <= BigInt(INT32_MAX)) return { '!': 'int32', value: Number(value) };
+      if (value >= 0n && value < 2n ** 63n) return { '!': 'int64', value: Number(value) };
+      return { '!': 'double', value: Number(value) };
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'object':
+      if (value === null) return null;
+      if (Array.isArray(value)) return value.map((item, i) => wireValue(item, `${path}[${i}]`));
+      if (value instanceof Date) return value.toISOString();
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+        // py-amqp turns `x` into Python bytes, e.g. a task name would become b'…'.
+        throw new ProtocolError('BAD_HEADER', `${path} is binary; Python reads AMQP byte arrays as bytes: send a string`);
+      }
+      if (Object.hasOwn(value, '!')) {
+        // amqplib would take the object for its own {'!': type} trapdoor.
+        throw new ProtocolError('BAD_HEADER', `${path} has a key "!", which amqplib reserves for typed values`);
+      }
+      return wireTable(value as Record<string, unknown>, path);
+    default:
+      throw new ProtocolError('BAD_HEADER', `${path} is a ${typeof value}, which an AMQP header cannot carry`);
+  }
+}
+
+function wireNumber(n: number): unknown {
+  // Pinned too: amqplib's own guess writes NaN and huge non-integral values as `l` (or throws).
+  if (!Number.isInteger(n)) return { '!': 'double', value: n };
+  if (n >= INT32_MIN && n <= INT32_MAX) return { '!': 'int32', value: n };
+  if (n >= 0 && n < INT64_LIMIT) return { '!': 'int64', value: n };
+  return { '!': 'double', value: n };
+}
