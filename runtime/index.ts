@@ -19,3 +19,7 @@ export { defineTask } from './spec.js';
 export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';
+export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
+export { TransportError, redactUrl } from './transport.js';
+export { RpcAsyncResult, type StateListener } from './results.js';
+export { currentTask } from './context.js';

@@ -1,0 +1,134 @@
+/**
+ * The client: turns a call into a protocol v2 message (protocol.ts), publishes it as
+ * Python's `apply_async` does (default exchange '', routing key = queue, persistent,
+ * the queue declared durable with no arguments as Python declares it) with publisher
+ * confirms, and hands back an AsyncResult tracked by the rpc:// backend.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ApplyOptions } from './api.js';
+import type { Logger } from './logger.js';
+import { encodeTaskMessage, type TaskMessageInput } from './protocol.js';
+import type { RpcAsyncResult, RpcResultBackend } from './results.js';
+import type { TaskSpec } from './spec.js';
+import { CELERY_QUEUE, type Transport } from './transport.js';
+
+export const DEFAULT_QUEUE = 'celery';
+
+/** Python's `anon_nodename()`: the origin header of a plain client. */
+export function anonNodename(): string {
+  return `gen${process.pid}@${hostname()}`;
+}
+
+export interface PublisherDeps {
+  readonly transport: Transport;
+  readonly results: RpcResultBackend;
+  readonly logger: Logger;
+  /** @default `gen<pid>@<hostname>` */
+  readonly origin?: string;
+}
+
+/** Where a message goes: exchange '' and the queue name as routing key, unless told otherwise. */
+export interface Route {
+  readonly queue: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+}
+
+export class TaskPublisher {
+  readonly origin: string;
+  readonly #deps: PublisherDeps;
+
+  constructor(deps: PublisherDeps) {
+    this.#deps = deps;
+    this.origin = deps.origin ?? anonNodename();
+  }
+
+  async sendTask(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    options: ApplyOptions,
+    spec?: TaskSpec,
+  ): Promise<RpcAsyncResult<unknown>> {
+    const taskOptions = spec?.options ?? {};
+    const route = resolveRoute(options, spec);
+    const now = new Date();
+    const replyTo = await this.#deps.results.ensure();
+    const id = options.taskId ?? randomUUID();
+    const input: TaskMessageInput = {
+      id,
+      task: name,
+      args,
+      kwargs,
+      replyTo,
+      origin: this.origin,
+      now,
+      eta: options.eta ?? (options.countdown !== undefined ? new Date(now.getTime() + options.countdown * 1000) : null),
+      expires: resolveExpires(options.expires ?? taskOptions.expires ?? undefined, now),
+      timeLimit: [options.timeLimit ?? taskOptions.time_limit ?? null, options.softTimeLimit ?? taskOptions.soft_time_limit ?? null],
+      ignoreResult: options.ignoreResult ?? taskOptions.ignore_result ?? false,
+      ...optional('priority', options.priority ?? taskOptions.priority ?? defaultPriority(options, spec)),
+      ...optional('parentId', options.parentId),
+      ...optional('rootId', options.rootId),
+      ...optional('shadow', options.shadow),
+      ...optional('extraHeaders', options.headers),
+      // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
+      argsReprStyle: spec ? 'tuple' : 'list',
+    };
+    const result = this.#deps.results.track<unknown>(id);
+    try {
+      await this.publish(input, route);
+    } catch (error) {
+      this.#deps.results.forget(id);
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * Encodes and publishes one task message and resolves once the broker confirmed it.
+   * @internal Lower level than sendTask: the caller sets every header (tests use it for retries).
+   */
+  async publish(input: TaskMessageInput, route: Route): Promise<void> {
+    const message = encodeTaskMessage(input);
+    const { transport } = this.#deps;
+    const channel = await transport.publishChannel();
+    // Declaring only makes sense for the default exchange, where the routing key is the queue.
+    if (route.exchange === '') await transport.assertQueue(channel, route.routingKey, CELERY_QUEUE);
+    const { properties } = message;
+    await transport.publish(channel, route.exchange, route.routingKey, message.body, {
+      contentType: properties.contentType,
+      contentEncoding: properties.contentEncoding,
+      correlationId: properties.correlationId,
+      replyTo: properties.replyTo,
+      deliveryMode: properties.deliveryMode,
+      headers: message.wireHeaders,
+      ...optional('priority', properties.priority),
+      ...optional('expiration', properties.expiration),
+    });
+  }
+}
+
+export function resolveRoute(options: ApplyOptions, spec?: TaskSpec): Route {
+  const taskOptions = spec?.options ?? {};
+  const queue = options.queue ?? taskOptions.queue ?? DEFAULT_QUEUE;
+  const exchange = options.exchange ?? taskOptions.exchange ?? '';
+  const routingKey = options.routingKey ?? taskOptions.routing_key ?? queue;
+  return { queue, exchange, routingKey };
+}
+
+/** Python sends priority 0 with default routing and no priority property when `queue=` is given (captures §2). */
+function defaultPriority(options: ApplyOptions, spec?: TaskSpec): number | undefined {
+  return options.queue === undefined && spec?.options.queue === undefined ? 0 : undefined;
+}
+
+function resolveExpires(expires: Date | number | null | undefined, now: Date): Date | null {
+  if (expires === undefined || expires === null) return null;
+  return typeof expires === 'number' ? new Date(now.getTime() + expires * 1000) : expires;
+}
+
+/** `{ key: value }` when the value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}

@@ -1,0 +1,219 @@
+/**
+ * The rpc:// result backend: one reply queue per client, declared as Python's rpc
+ * backend declares it, consumed without acks; replies are matched to pending results by
+ * the body's `task_id` (as Python's async consumer does), the correlation id as fallback.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { AsyncResult, GetOptions, TaskState } from './api.js';
+import { TimeoutError, type TaskError } from './errors.js';
+import type { Logger } from './logger.js';
+import { decodeResult, taskErrorFromMeta, type ResultMeta } from './protocol.js';
+import { messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+
+/** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
+const REPLY_QUEUE_EXPIRES_MS = 86_400_000;
+
+export const REPLY_QUEUE: QueueDeclaration = {
+  durable: false,
+  autoDelete: true,
+  arguments: { 'x-expires': REPLY_QUEUE_EXPIRES_MS },
+};
+
+const READY_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+
+export type StateListener = (state: TaskState, meta: ResultMeta) => void;
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** A result of a task published by this client. Replies are recorded as they arrive, so none is lost before `get()`. */
+export class RpcAsyncResult<R> implements AsyncResult<R> {
+  readonly id: string;
+  #state: TaskState = 'PENDING';
+  #meta: ResultMeta | undefined;
+  #failure: Error | undefined;
+  readonly #waiters = new Set<Waiter>();
+  readonly #listeners = new Set<StateListener>();
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  get state(): TaskState {
+    return this.#state;
+  }
+
+  /** The last result meta received (STARTED carries `{pid, hostname}`, RETRY the exception), if any. */
+  get meta(): ResultMeta | undefined {
+    return this.#meta;
+  }
+
+  get ready(): boolean {
+    return READY_STATES.has(this.#state) || this.#failure !== undefined;
+  }
+
+  /** Calls `listener` on every state the worker reports (STARTED, RETRY, then the final one). Returns an unsubscribe function. */
+  onState(listener: StateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get(options: GetOptions = {}): Promise<R> {
+    if (this.ready) return this.#settled();
+    return new Promise<R>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        resolve: (value) => {
+          if (timer) clearTimeout(timer);
+          resolve(value as R);
+        },
+        reject: (error) => {
+          if (timer) clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#waiters.add(waiter);
+      if (options.timeout !== undefined) {
+        timer = setTimeout(() => {
+          this.#waiters.delete(waiter);
+          reject(new TimeoutError(`task ${this.id} did not finish within ${options.timeout} ms (last state ${this.#state})`));
+        }, options.timeout);
+      }
+    });
+  }
+
+  #settled(): Promise<R> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const meta = this.#meta!;
+    if (meta.status === 'SUCCESS') return Promise.resolve(meta.result as R);
+    return Promise.reject(taskErrorFromMeta(meta));
+  }
+
+  /** @internal Records a reply; wakes waiters when it is final. */
+  receive(meta: ResultMeta): void {
+    this.#state = meta.status as TaskState;
+    this.#meta = meta;
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#state, meta);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    if (!READY_STATES.has(this.#state)) return;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    if (meta.status === 'SUCCESS') for (const w of waiters) w.resolve(meta.result);
+    else {
+      const error: TaskError = taskErrorFromMeta(meta);
+      for (const w of waiters) w.reject(error);
+    }
+  }
+
+  /** @internal Ends the wait with an error that is not the task's (backend closed, consumer lost). */
+  abandon(error: Error): void {
+    this.#failure = error;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w.reject(error);
+  }
+}
+
+export class RpcResultBackend {
+  /** The reply queue name, sent as every task's `reply_to`. */
+  readonly queue: string = randomUUID();
+  readonly #transport: Transport;
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
+  #ready: Promise<string> | undefined;
+  #channel: Channel | undefined;
+  #closed = false;
+
+  constructor(transport: Transport, logger: Logger) {
+    this.#transport = transport;
+    this.#logger = logger;
+  }
+
+  /** Declares and consumes the reply queue on first use; resolves with its name. */
+  ensure(): Promise<string> {
+    if (this.#closed) return Promise.reject(new TransportError('CLOSED', 'result backend is closed'));
+    if (!this.#ready) {
+      const starting = this.#start();
+      starting.catch(() => {
+        if (this.#ready === starting) this.#ready = undefined;
+      });
+      this.#ready = starting;
+    }
+    return this.#ready;
+  }
+
+  async #start(): Promise<string> {
+    const channel = await this.#transport.createChannel();
+    this.#channel = channel;
+    channel.on('close', () => {
+      if (this.#channel !== channel) return;
+      this.#channel = undefined;
+      this.#ready = undefined;
+      if (this.#closed) return;
+      this.#abandonAll(new TransportError('REPLY_CONSUMER_LOST', `the rpc reply consumer on ${this.queue} was closed; results sent meanwhile are lost`));
+    });
+    await this.#transport.assertQueue(channel, this.queue, REPLY_QUEUE);
+    await channel.consume(this.queue, (message) => this.#onMessage(message), { noAck: true });
+    return this.queue;
+  }
+
+  /** Registers a task id before its message is published, so an early reply finds it. */
+  track<R>(taskId: string): RpcAsyncResult<R> {
+    const existing = this.#pending.get(taskId);
+    if (existing) return existing as RpcAsyncResult<R>;
+    const result = new RpcAsyncResult<R>(taskId);
+    this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
+    return result;
+  }
+
+  /** @internal Stops tracking a task whose message was never published. */
+  forget(taskId: string): void {
+    this.#pending.delete(taskId);
+  }
+
+  #onMessage(message: ConsumeMessage | null): void {
+    if (message === null) return; // consumer cancelled by the broker: the channel 'close' path reports it
+    let meta: ResultMeta;
+    try {
+      meta = decodeResult(message.content, String(message.properties.contentType ?? ''));
+    } catch (error) {
+      this.#logger.warn('ignoring an undecodable reply', { queue: this.queue, error: messageOf(error) });
+      return;
+    }
+    const id = typeof meta.task_id === 'string' && meta.task_id !== '' ? meta.task_id : String(message.properties.correlationId ?? '');
+    const result = this.#pending.get(id);
+    if (!result) {
+      this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
+      return;
+    }
+    result.receive(meta);
+    if (result.ready) this.#pending.delete(id);
+  }
+
+  #abandonAll(error: Error): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const result of pending) result.abandon(error);
+  }
+
+  /** Stops consuming; pending `get()` calls reject. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abandonAll(new TransportError('CLOSED', 'the app was closed before the result arrived'));
+    const channel = this.#channel;
+    this.#channel = undefined;
+    this.#ready = undefined;
+    if (channel) await channel.close().catch((error: unknown) => this.#logger.debug('reply channel close failed', { error: messageOf(error) }));
+  }
+}

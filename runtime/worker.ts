@@ -1,0 +1,367 @@
+/**
+ * The worker: consumes task messages with manual acks, runs up to `concurrency` handlers
+ * at once, answers on the rpc:// reply queue in the shape Python's `AsyncResult.get()`
+ * reads, and acks only after the answer was published (at-least-once; a task spec with
+ * `acks_late: false` is acked before it runs, as Python does by default).
+ *
+ * Bad input never stops the worker: an unknown task, a message that does not decode or
+ * arguments that do not fit are logged, answered with FAILURE where the id and reply
+ * queue are known, and rejected without requeue (dead-lettered where a DLX exists).
+ *
+ * Each delivery stays paired with the channel it arrived on: delivery tags belong to one
+ * channel, and acking on another (or a dead one) makes the broker close the channel.
+ */
+import { hostname as osHostname } from 'node:os';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './api.js';
+import { bindArguments } from './arguments.js';
+import { runWithContext } from './context.js';
+import { ProtocolError } from './errors.js';
+import type { Logger } from './logger.js';
+import {
+  decodeTaskMessage,
+  encodeResult,
+  failureMeta,
+  notRegisteredMeta,
+  successMeta,
+  type ResultMeta,
+  type TaskRequest,
+} from './protocol.js';
+import { CELERY_QUEUE, messageOf, type Transport } from './transport.js';
+
+interface Delivery {
+  readonly channel: Channel;
+  readonly message: ConsumeMessage;
+  settled: boolean;
+}
+
+export interface WorkerDeps {
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Called after a signal-initiated stop, before the process exits (the app's close). */
+  readonly onSignalStop?: () => Promise<void>;
+}
+
+/** An error Python can rebuild by name: `exc_type` is `name`, `exc_message` `[message]`. */
+class NamedError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export class CeleryWorker implements Worker {
+  readonly hostname: string;
+  readonly #deps: WorkerDeps;
+  readonly #tasks = new Map<string, TaskImplementation>();
+  readonly #queues: readonly string[];
+  readonly #concurrency: number;
+  readonly #shutdownTimeout: number;
+  readonly #handleSignals: boolean;
+  readonly #deadChannels = new WeakSet<Channel>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #backlog: Delivery[] = [];
+  #running = 0;
+  #channel: Channel | undefined;
+  #consumerTags: string[] = [];
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(tasks: readonly TaskImplementation[], options: WorkerOptions, deps: WorkerDeps) {
+    for (const task of tasks) {
+      if (this.#tasks.has(task.spec.name)) throw new Error(`task ${task.spec.name} is implemented twice`);
+      this.#tasks.set(task.spec.name, task);
+    }
+    this.#deps = deps;
+    this.#queues = options.queues && options.queues.length > 0 ? [...options.queues] : ['celery'];
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
+    this.#handleSignals = options.handleSignals ?? true;
+    this.hostname = options.hostname ?? `celery@${osHostname()}`;
+  }
+
+  /** Task names this worker runs. */
+  get registered(): string[] {
+    return [...this.#tasks.keys()];
+  }
+
+  start(): Promise<void> {
+    if (this.#stopping) return Promise.reject(new Error('worker was stopped; create a new one'));
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const { transport, logger } = this.#deps;
+    const channel = await transport.createChannel();
+    this.#channel = channel;
+    channel.on('close', () => {
+      this.#deadChannels.add(channel);
+      if (!this.#stopping) logger.error('worker channel closed unexpectedly; unacked messages will be redelivered', { queues: this.#queues });
+    });
+    // Per-channel limit when several queues share it, so the total never exceeds concurrency;
+    // per-consumer otherwise (quorum queues refuse global QoS).
+    await channel.prefetch(this.#concurrency, this.#queues.length > 1);
+    for (const queue of this.#queues) {
+      await transport.assertQueue(channel, queue, CELERY_QUEUE);
+      const { consumerTag } = await channel.consume(queue, (message) => this.#onMessage(channel, message), { noAck: false });
+      this.#consumerTags.push(consumerTag);
+    }
+    if (this.#handleSignals) installSignals(this);
+    logger.info(`worker ${this.hostname} ready.`, { queues: this.#queues, concurrency: this.#concurrency, tasks: this.registered });
+  }
+
+  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) {
+      this.#deps.logger.warn('the broker cancelled a worker consumer (queue deleted?)', { queues: this.#queues });
+      return;
+    }
+    // Arrived while stopping: left unacked, so closing the channel hands it back to the queue.
+    if (this.#stopping) return;
+    const delivery: Delivery = { channel, message, settled: false };
+    if (this.#running < this.#concurrency) this.#run(delivery);
+    else this.#backlog.push(delivery);
+  }
+
+  #run(delivery: Delivery): void {
+    this.#running++;
+    const done = this.#process(delivery)
+      .catch((error: unknown) => {
+        // #process handles every outcome itself; reaching here is a bug, and the message must not vanish.
+        this.#deps.logger.error('internal error while processing a message; rejecting it', { error: messageOf(error) });
+        this.#settle(delivery, 'reject');
+      })
+      .finally(() => {
+        this.#running--;
+        this.#inFlight.delete(done);
+        const next = this.#stopping ? undefined : this.#backlog.shift();
+        if (next) this.#run(next);
+      });
+    this.#inFlight.add(done);
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    const { properties, fields } = message;
+    const replyTo = typeof properties.replyTo === 'string' ? properties.replyTo : '';
+    let request: TaskRequest;
+    try {
+      request = decodeTaskMessage({
+        body: message.content,
+        contentType: properties.contentType,
+        contentEncoding: properties.contentEncoding,
+        headers: properties.headers,
+        correlationId: properties.correlationId,
+        replyTo: properties.replyTo,
+        priority: properties.priority,
+        deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+      });
+    } catch (error) {
+      this.#malformed(delivery, error, replyTo);
+      return;
+    }
+
+    const implementation = this.#tasks.get(request.task);
+    if (!implementation) {
+      this.#deps.logger.error(`Received unregistered task of type '${request.task}'; rejected and answered NotRegistered`, {
+        taskId: request.id,
+        queue: fields.routingKey,
+      });
+      this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, notRegisteredMeta(request.id, request.task));
+      this.#settle(delivery, 'reject');
+      return;
+    }
+
+    const acksLate = implementation.spec.options.acks_late !== false;
+    if (!acksLate) this.#settle(delivery, 'ack');
+    const started = performance.now();
+    const label = `${request.task}[${request.id}]`;
+    this.#deps.logger.debug(`Task ${label} received`);
+    let meta: ResultMeta;
+    try {
+      const args = bindArguments(implementation.spec, request.args, request.kwargs);
+      const context = this.#context(request, delivery);
+      const value: unknown = await runWithContext(context, () => implementation.run(context, args));
+      meta = successMeta(request.id, value);
+      this.#deps.logger.info(`Task ${label} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+    } catch (error) {
+      meta = failureMeta(request.id, error);
+      this.#deps.logger.error(`Task ${label} raised ${errorName(error)}: ${messageOf(error)}`);
+    }
+    if (meta.status !== 'SUCCESS' || !request.ignoreResult) {
+      this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, meta);
+    }
+    if (acksLate) this.#settle(delivery, 'ack');
+  }
+
+  #malformed(delivery: Delivery, error: unknown, replyTo: string): void {
+    const { message } = delivery;
+    const taskId = error instanceof ProtocolError ? error.taskId : undefined;
+    const code = error instanceof ProtocolError ? error.code : 'UNKNOWN';
+    this.#deps.logger.error(`Rejected a malformed message: ${messageOf(error)}`, {
+      code,
+      taskId,
+      taskName: error instanceof ProtocolError ? error.taskName : undefined,
+      queue: message.fields.routingKey,
+      contentType: message.properties.contentType,
+      bodyBytes: message.content.length,
+    });
+    if (taskId && replyTo) {
+      const invalid = new NamedError('InvalidTaskError', messageOf(error));
+      const meta = failureMeta(taskId, invalid);
+      this.#reply(delivery, replyTo, String(message.properties.correlationId ?? taskId), withModule(meta, 'celery.exceptions'));
+    }
+    this.#settle(delivery, 'reject');
+  }
+
+  #context(request: TaskRequest, delivery: Delivery): TaskContext {
+    const { fields } = delivery.message;
+    return {
+      id: request.id,
+      name: request.task,
+      retries: request.retries,
+      rootId: request.rootId,
+      parentId: request.parentId,
+      groupId: request.group,
+      eta: request.eta,
+      expires: request.expires,
+      hostname: this.hostname,
+      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+      headers: request.headers,
+    };
+  }
+
+  /** Publishes a result on the delivery's own channel, so it reaches the broker before the ack that follows. */
+  #reply(delivery: Delivery, replyTo: string | null | undefined, correlationId: string, meta: ResultMeta): void {
+    if (!replyTo) return;
+    if (this.#deadChannels.has(delivery.channel)) {
+      this.#deps.logger.warn('not answering on a closed channel; the message will be redelivered', { taskId: meta.task_id });
+      return;
+    }
+    let payload: ReturnType<typeof encodeResult>;
+    try {
+      payload = encodeResult(meta);
+    } catch (error) {
+      // A value JSON cannot carry (BigInt, a cycle): the caller still gets an answer.
+      this.#deps.logger.error(`cannot encode the result of ${meta.task_id}: ${messageOf(error)}`);
+      payload = encodeResult(failureMeta(meta.task_id, new NamedError('EncodeError', messageOf(error))));
+    }
+    try {
+      delivery.channel.publish('', replyTo, payload.body, {
+        contentType: payload.contentType,
+        contentEncoding: payload.contentEncoding,
+        correlationId,
+        deliveryMode: 1,
+        priority: 0,
+        headers: {},
+      });
+    } catch (error) {
+      this.#deps.logger.error(`cannot publish the result of ${meta.task_id}: ${messageOf(error)}`);
+    }
+  }
+
+  #settle(delivery: Delivery, how: 'ack' | 'reject'): void {
+    if (delivery.settled) return;
+    delivery.settled = true;
+    if (this.#deadChannels.has(delivery.channel)) {
+      this.#deps.logger.warn(`not ${how === 'ack' ? 'acking' : 'rejecting'} on a closed channel; the broker redelivers the message`);
+      return;
+    }
+    try {
+      if (how === 'ack') delivery.channel.ack(delivery.message);
+      else delivery.channel.reject(delivery.message, false);
+    } catch (error) {
+      this.#deps.logger.error(`${how} failed: ${messageOf(error)}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const { logger } = this.#deps;
+    if (this.#starting) await this.#starting.catch(() => undefined); // a failed start has nothing to stop
+    const channel = this.#channel;
+    if (channel && !this.#deadChannels.has(channel)) {
+      for (const tag of this.#consumerTags) {
+        await channel.cancel(tag).catch((error: unknown) => logger.warn(`cancel failed: ${messageOf(error)}`));
+      }
+    }
+    // Prefetched but unstarted messages stay unacked: closing the channel hands them back.
+    const returned = this.#backlog.splice(0).length;
+    if (this.#inFlight.size > 0) {
+      logger.info(`waiting for ${this.#inFlight.size} running task(s) to finish`, { timeoutMs: this.#shutdownTimeout });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        Promise.allSettled([...this.#inFlight]).then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.#shutdownTimeout))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) logger.warn(`${this.#inFlight.size} task(s) still running after ${this.#shutdownTimeout} ms; their messages will be redelivered`);
+    }
+    if (channel && !this.#deadChannels.has(channel)) {
+      this.#deadChannels.add(channel);
+      await channel.close().catch((error: unknown) => logger.debug(`channel close failed: ${messageOf(error)}`));
+    }
+    uninstallSignals(this);
+    logger.info(`worker ${this.hostname} stopped`, { returnedToQueue: returned });
+  }
+
+  /** @internal Runs the app's close after a signal-initiated stop. */
+  afterSignalStop(): Promise<void> {
+    return this.#deps.onSignalStop?.() ?? Promise.resolve();
+  }
+
+  /** @internal */
+  get logger(): Logger {
+    return this.#deps.logger;
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function withModule(meta: ResultMeta, module: string): ResultMeta {
+  const result = meta.result;
+  if (result && typeof result === 'object' && !Array.isArray(result)) return { ...meta, result: { ...result, exc_module: module } };
+  return meta;
+}
+
+// One pair of process listeners for every worker that handles signals: the first signal
+// stops them all gracefully and exits 0; a second one exits at once.
+const signalled = new Set<CeleryWorker>();
+let signalCount = 0;
+
+function onSignal(signal: NodeJS.Signals): void {
+  signalCount++;
+  const workers = [...signalled];
+  const logger = workers[0]?.logger;
+  if (signalCount > 1) {
+    logger?.warn(`${signal} received again: exiting without waiting for running tasks`);
+    process.exit(1);
+  }
+  logger?.info(`${signal} received: finishing running tasks, then exiting (send it again to force)`);
+  void Promise.allSettled(workers.map((w) => w.stop()))
+    .then(() => Promise.allSettled(workers.map((w) => w.afterSignalStop())))
+    .then(() => process.exit(0));
+}
+
+function installSignals(worker: CeleryWorker): void {
+  if (signalled.size === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  signalled.add(worker);
+}
+
+function uninstallSignals(worker: CeleryWorker): void {
+  if (signalCount > 0) return; // keep listening: a second signal must still force the exit
+  if (!signalled.delete(worker)) return;
+  if (signalled.size === 0) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
