@@ -42,15 +42,16 @@ export function toWireHeaders(headers: Readonly<Record<string, unknown>>): Recor
 }
 
 function wireTable(table: Readonly<Record<string, unknown>>, path: string): Record<string, unknown> {
-  // A null-prototype result: a "__proto__" header key stays an ordinary key.
-  const out = Object.create(null) as Record<string, unknown>;
+  // An ordinary object (amqplib calls value.hasOwnProperty on every table), filled with
+  // defineProperty so that a "__proto__" header key stays an ordinary own key.
+  const out: Record<string, unknown> = {};
   for (const key of Object.keys(table)) {
     const value = table[key];
     if (value === undefined) continue;
     if (Buffer.byteLength(key) > 255) {
       throw new ProtocolError('BAD_HEADER', `header key ${JSON.stringify(key.slice(0, 40))}… is longer than AMQP's 255 bytes`);
     }
-    out[key] = wireValue(value, `${path}.${key}`);
+    Object.defineProperty(out, key, { value: wireValue(value, `${path}.${key}`), writable: true, enumerable: true, configurable: true });
   }
   return out;
 }
@@ -74,6 +75,11 @@ function wireValue(value: unknown, path: string): unknown {
         // py-amqp turns `x` into Python bytes, e.g. a task name would become b'…'.
         throw new ProtocolError('BAD_HEADER', `${path} is binary; Python reads AMQP byte arrays as bytes: send a string`);
       }
+      if (Object.hasOwn(value, 'hasOwnProperty')) {
+        // amqplib calls value.hasOwnProperty('!') on every object it encodes.
+        throw new ProtocolError('BAD_HEADER', `${path} has a key "hasOwnProperty", which amqplib cannot encode`);
+      }
+      if (isTypedFieldValue(value)) return value; // already pinned: toWireHeaders is idempotent
       if (Object.hasOwn(value, '!')) {
         // amqplib would take the object for its own {'!': type} trapdoor.
         throw new ProtocolError('BAD_HEADER', `${path} has a key "!", which amqplib reserves for typed values`);
@@ -82,6 +88,14 @@ function wireValue(value: unknown, path: string): unknown {
     default:
       throw new ProtocolError('BAD_HEADER', `${path} is a ${typeof value}, which an AMQP header cannot carry`);
   }
+}
+
+const TYPED_TAGS = new Set(['int32', 'int64', 'double']);
+
+function isTypedFieldValue(value: object): value is TypedFieldValue {
+  const keys = Object.keys(value);
+  const record = value as Record<string, unknown>;
+  return keys.length === 2 && TYPED_TAGS.has(record['!'] as string) && typeof record['value'] === 'number';
 }
 
 function wireNumber(n: number): unknown {
