@@ -4,7 +4,7 @@
  * clients and workers.
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { TaskPublisher } from './client.js';
+import { DEFAULT_QUEUE, TaskPublisher } from './client.js';
 import { CeleryGenError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from './results.js';
@@ -19,6 +19,11 @@ export interface CeleryOptions {
   readonly backend?: string;
   /** Where the runtime logs. @default consoleLogger() (stderr, level from $CELERY_GEN_LOG_LEVEL or 'info') */
   readonly logger?: Logger;
+  /**
+   * The queue tasks go to when neither the call nor the task's `queue=` option names one,
+   * and the queue workers consume by default (Python's `task_default_queue`). @default 'celery'
+   */
+  readonly defaultQueue?: string;
   /** The `origin` header of published tasks. @default `gen<pid>@<hostname>`, as Python's clients */
   readonly origin?: string;
 }
@@ -74,6 +79,7 @@ export class Celery {
       transport: this.transport,
       results: this.results,
       logger: this.logger,
+      defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
     });
     return this.#publisher;
@@ -95,7 +101,8 @@ export class Celery {
   }
 
   createWorker(tasks: readonly TaskImplementation[], options: WorkerOptions = {}): Worker {
-    const worker = new CeleryWorker(tasks, options, {
+    const queues = options.queues && options.queues.length > 0 ? options.queues : [this.options.defaultQueue ?? DEFAULT_QUEUE];
+    const worker = new CeleryWorker(tasks, { ...options, queues }, {
       transport: this.transport,
       logger: this.logger,
       onSignalStop: () => this.close(),

@@ -26,6 +26,8 @@ export interface PublisherDeps {
   readonly logger: Logger;
   /** @default `gen<pid>@<hostname>` */
   readonly origin?: string;
+  /** Python's `task_default_queue`. @default 'celery' */
+  readonly defaultQueue?: string;
 }
 
 /** Where a message goes: exchange '' and the queue name as routing key, unless told otherwise. */
@@ -52,7 +54,7 @@ export class TaskPublisher {
     spec?: TaskSpec,
   ): Promise<RpcAsyncResult<unknown>> {
     const taskOptions = spec?.options ?? {};
-    const route = resolveRoute(options, spec);
+    const route = resolveRoute(options, spec, this.#deps.defaultQueue);
     const now = new Date();
     const replyTo = await this.#deps.results.ensure();
     const id = options.taskId ?? randomUUID();
@@ -110,9 +112,9 @@ export class TaskPublisher {
   }
 }
 
-export function resolveRoute(options: ApplyOptions, spec?: TaskSpec): Route {
+export function resolveRoute(options: ApplyOptions, spec?: TaskSpec, defaultQueue: string = DEFAULT_QUEUE): Route {
   const taskOptions = spec?.options ?? {};
-  const queue = options.queue ?? taskOptions.queue ?? DEFAULT_QUEUE;
+  const queue = options.queue ?? taskOptions.queue ?? defaultQueue;
   const exchange = options.exchange ?? taskOptions.exchange ?? '';
   const routingKey = options.routingKey ?? taskOptions.routing_key ?? queue;
   return { queue, exchange, routingKey };

@@ -33,6 +33,7 @@ interface Waiter {
 export class RpcAsyncResult<R> implements AsyncResult<R> {
   readonly id: string;
   #state: TaskState = 'PENDING';
+  readonly #states: TaskState[] = [];
   #meta: ResultMeta | undefined;
   #failure: Error | undefined;
   readonly #waiters = new Set<Waiter>();
@@ -49,6 +50,11 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   /** The last result meta received (STARTED carries `{pid, hostname}`, RETRY the exception), if any. */
   get meta(): ResultMeta | undefined {
     return this.#meta;
+  }
+
+  /** Every state reported so far, in arrival order (e.g. STARTED, RETRY, STARTED, SUCCESS). */
+  get states(): readonly TaskState[] {
+    return this.#states;
   }
 
   get ready(): boolean {
@@ -94,7 +100,8 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
 
   /** @internal Records a reply; wakes waiters when it is final. */
   receive(meta: ResultMeta): void {
-    this.#state = meta.status as TaskState;
+    this.#state = meta.status;
+    this.#states.push(meta.status);
     this.#meta = meta;
     for (const listener of this.#listeners) {
       try {

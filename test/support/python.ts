@@ -1,0 +1,120 @@
+/**
+ * The real Python Celery peer for interop tests: a probe that decides skip-or-fail, a
+ * worker process on a private queue (always killed in teardown), and the client driver
+ * (fixtures/interop/driver.py) that publishes with apply_async and prints JSON results.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BROKER_URL } from './broker.js';
+
+export const PYTHON = process.env.CELERY_GEN_PYTHON ?? '/usr/bin/python3';
+export const INTEROP_DIR = fileURLToPath(new URL('../../fixtures/interop/', import.meta.url));
+
+let probed: string | false | undefined;
+
+/**
+ * Why interop tests cannot run here (a reason for `{ skip }`), or false when they can.
+ * Throws instead when CELERY_GEN_REQUIRE_PEERS=1 (CI): a missing peer fails the run.
+ */
+export function peerMissing(): string | false {
+  if (probed === undefined) {
+    const probe = spawnSync(PYTHON, ['-c', 'import celery, kombu, amqp; print(celery.__version__)'], { encoding: 'utf8' });
+    probed =
+      probe.status === 0
+        ? false
+        : `Python Celery is not importable by ${PYTHON} (install it: apt-get install -y python3-celery)`;
+  }
+  if (probed && process.env.CELERY_GEN_REQUIRE_PEERS === '1') {
+    throw new Error(`${probed}; CELERY_GEN_REQUIRE_PEERS=1 requires the peer`);
+  }
+  return probed;
+}
+
+export interface PythonWorker {
+  readonly process: ChildProcess;
+  /** Everything the worker logged so far. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `celery -A tasks worker -P solo -Q <queue>` and resolves once it logged `ready.`. */
+export async function startPythonWorker(queue: string, options: { timeoutMs?: number } = {}): Promise<PythonWorker> {
+  const child = spawn(
+    PYTHON,
+    ['-m', 'celery', '-A', 'tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
+    { cwd: INTEROP_DIR, env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const worker: PythonWorker = {
+    process: child,
+    logs: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.stop();
+      reject(new Error(`Python worker not ready after ${options.timeoutMs ?? 30000} ms:\n${log}`));
+    }, options.timeoutMs ?? 30000);
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString('utf8');
+      if (log.includes(' ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`Python worker exited (${code ?? signal}) before it was ready:\n${log}`));
+    });
+  });
+  return worker;
+}
+
+export interface PythonCall {
+  readonly task: string;
+  readonly args?: readonly unknown[];
+  readonly kwargs?: Readonly<Record<string, unknown>>;
+  /** Extra apply_async options, e.g. `{ countdown: 1 }`. */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Seconds for AsyncResult.get(). @default 15 */
+  readonly timeout?: number;
+}
+
+export type PythonOutcome =
+  | { readonly ok: true; readonly id: string; readonly value: unknown }
+  | {
+      readonly ok: false;
+      readonly id: string;
+      readonly type: string;
+      readonly module: string;
+      readonly message: string;
+      readonly args: unknown[];
+      readonly state: string;
+      readonly traceback: string | null;
+    };
+
+/** Runs the Python client driver: publishes every call to `queue`, then get()s each result. */
+export async function runPythonClient(queue: string, calls: readonly PythonCall[]): Promise<PythonOutcome[]> {
+  const child = spawn(PYTHON, ['driver.py'], {
+    cwd: INTEROP_DIR,
+    env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdin.end(JSON.stringify({ queue, calls }));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`Python client exited with ${code}:\n${stderr}`);
+  return JSON.parse(stdout) as PythonOutcome[];
+}
