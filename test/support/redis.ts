@@ -1,0 +1,172 @@
+/**
+ * Helpers for the Redis interop tests: the databases they own (13 broker, 14 backend,
+ * flushed around every test file, never db 0), the Python peer (fixtures/redis-interop:
+ * a worker on a private queue, killed in teardown, and a one-command client driver), and
+ * the skip-or-fail decision when the peer is missing.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+export const PYTHON = process.env.CELERY_GEN_PYTHON ?? '/usr/bin/python3';
+export const REDIS_BROKER_DB = 13;
+export const REDIS_BACKEND_DB = 14;
+export const REDIS_BROKER_URL = `redis://127.0.0.1:6379/${REDIS_BROKER_DB}`;
+export const REDIS_BACKEND_URL = `redis://127.0.0.1:6379/${REDIS_BACKEND_DB}`;
+export const AMQP_URL = process.env.CELERY_GEN_BROKER ?? 'amqp://guest:guest@127.0.0.1:5672//';
+export const REDIS_INTEROP_DIR = fileURLToPath(new URL('../../fixtures/redis-interop/', import.meta.url));
+
+let probed: string | false | undefined;
+
+/**
+ * Why the Redis interop tests cannot run here (a `{ skip }` reason), or false when they can.
+ * With CELERY_GEN_REQUIRE_PEERS=1 (CI) a missing peer throws instead, failing the run.
+ */
+export function redisPeerMissing(): string | false {
+  if (probed === undefined) {
+    const python = spawnSync(PYTHON, ['-c', 'import celery, kombu, redis; print(celery.__version__)'], { encoding: 'utf8' });
+    const server = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'ping'], { encoding: 'utf8' });
+    if (python.status !== 0) probed = `Python Celery with redis-py is not importable by ${PYTHON} (install: apt-get install -y python3-celery python3-redis)`;
+    else if (server.status !== 0 || !server.stdout.includes('PONG')) probed = 'Redis is not answering on 127.0.0.1:6379 (install and start: apt-get install -y redis-server && redis-server --daemonize yes)';
+    else probed = false;
+  }
+  if (probed && process.env.CELERY_GEN_REQUIRE_PEERS === '1') throw new Error(`${probed}; CELERY_GEN_REQUIRE_PEERS=1 requires the peer`);
+  return probed;
+}
+
+/** `cg_test_<file>_<random>`: no two test files (or runs) share a queue. */
+export function uniqueQueue(file: string): string {
+  return `cg_test_${file}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A plain client on one of our test databases (never db 0). */
+export function rawRedis(db: number): Redis {
+  if (db === 0) throw new Error('tests must not touch Redis db 0');
+  const client = new Redis({ host: '127.0.0.1', port: 6379, db, maxRetriesPerRequest: 3, lazyConnect: false });
+  client.on('error', (error: unknown) => process.stderr.write(`# raw redis client error: ${String(error)}\n`));
+  return client;
+}
+
+export async function flushTestDbs(): Promise<void> {
+  for (const db of [REDIS_BROKER_DB, REDIS_BACKEND_DB]) {
+    const client = rawRedis(db);
+    try {
+      await client.flushdb();
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+/** The Python app's environment: which broker and backend it uses, and its visibility timeout. */
+export interface PeerConfig {
+  readonly broker: string;
+  readonly backend: string;
+  /** Seconds. @default 3600 */
+  readonly visibilityTimeout?: number;
+}
+
+function peerEnv(config: PeerConfig): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    CG_BROKER: config.broker,
+    CG_BACKEND: config.backend,
+    CG_VISIBILITY: String(config.visibilityTimeout ?? 3600),
+    PYTHONUNBUFFERED: '1',
+  };
+}
+
+export interface PythonRedisWorker {
+  readonly process: ChildProcess;
+  logs(): string;
+  /** SIGTERM (warm shutdown), then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+  /** SIGKILL now: a crash, leaving whatever it held unacked. */
+  kill(): Promise<void>;
+}
+
+/** Starts `celery -A redis_tasks worker -P solo -Q <queue>` and resolves once it logged `ready.`. */
+export async function startPythonRedisWorker(queue: string, config: PeerConfig, timeoutMs = 30_000): Promise<PythonRedisWorker> {
+  const child = spawn(
+    PYTHON,
+    ['-m', 'celery', '-A', 'redis_tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
+    { cwd: REDIS_INTEROP_DIR, env: peerEnv(config), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  const worker: PythonRedisWorker = {
+    process: child,
+    logs: () => log,
+    async stop() {
+      if (!alive()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (!alive()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.kill();
+      reject(new Error(`Python worker not ready after ${timeoutMs} ms:\n${log}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString('utf8');
+      if (log.includes(' ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`Python worker exited (${code ?? signal}) before it was ready:\n${log}`));
+    });
+  });
+  return worker;
+}
+
+export type PythonOutcome =
+  | { readonly ok: true; readonly id: string; readonly value: unknown; readonly group?: string | null }
+  | {
+      readonly ok: false;
+      readonly id: string;
+      readonly type: string;
+      readonly module: string;
+      readonly message: string;
+      readonly args: unknown[];
+      readonly state: string;
+      readonly traceback: string | null;
+      readonly group?: string | null;
+    };
+
+/** Runs one driver.py command (see its docstring) and returns its JSON answer. */
+export async function runDriver<T = unknown>(command: Readonly<Record<string, unknown>>, config: PeerConfig): Promise<T> {
+  const child = spawn(PYTHON, ['driver.py'], { cwd: REDIS_INTEROP_DIR, env: peerEnv(config), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdin.end(JSON.stringify(command));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`Python driver exited with ${code}:\n${stderr}`);
+  return JSON.parse(stdout) as T;
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs`. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
