@@ -19,6 +19,7 @@
 import type { TaskState } from './api.js';
 import { ProtocolError, TaskError } from './errors.js';
 import { decodeJson, encodeJson, pythonIsoFormat } from './kombu-json.js';
+import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
 import { argsListRepr, argsRepr, kwargsRepr, safeRepr } from './pyrepr.js';
 import { toWireHeaders } from './wire-headers.js';
 
@@ -42,6 +43,7 @@ export const EXCEPTION_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['RET
 
 export const JSON_CONTENT_TYPE = 'application/json';
 export const UTF8 = 'utf-8';
+export const BINARY = 'binary';
 
 /** `embed` of a v2 body: canvas continuation. Signatures are kept as the peer sent them. */
 export interface Embed {
@@ -79,7 +81,8 @@ export interface TaskMessageInput {
   readonly embed?: Partial<Embed>;
   /** Merged after the v2 headers, as Python merges `apply_async(headers=…)`. Cannot replace `id` or `task`. */
   readonly extraHeaders?: Readonly<Record<string, unknown>>;
-  readonly serializer?: 'json';
+  /** @default 'json'. msgpack as kombu writes it (`application/x-msgpack`, `binary`). */
+  readonly serializer?: 'json' | 'msgpack';
   /** kombu 5.3+ typed JSON envelopes (Date, Uint8Array); see kombu-json.ts. */
   readonly typedJson?: boolean;
   /** @default 'py' (Python workers ignore it; the captures' peers send 'py'). */
@@ -175,7 +178,8 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   if (!isPlainObject(input.kwargs)) bad('BAD_BODY', 'kwargs must be a plain object (Python: task keyword arguments must be a mapping)');
   if (typeof input.replyTo !== 'string') bad('BAD_HEADER', 'replyTo must be a string');
   if (typeof input.origin !== 'string') bad('BAD_HEADER', 'origin must be a string');
-  if (input.serializer !== undefined && input.serializer !== 'json') bad('BAD_BODY', `serializer ${String(input.serializer)} is not supported`);
+  const serializer = input.serializer ?? 'json';
+  if (serializer !== 'json' && serializer !== 'msgpack') bad('BAD_BODY', `serializer ${String(input.serializer)} is not supported`);
   const retries = input.retries ?? 0;
   if (!Number.isSafeInteger(retries) || retries < 0) bad('BAD_HEADER', 'retries must be a non-negative integer');
   const timeLimit = input.timeLimit ?? [null, null];
@@ -202,9 +206,12 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   const expires = isoHeader(input.expires, 'expires', bad);
   const embed = normalizeEmbed(input.embed ?? {}, (why) => bad('BAD_BODY', why));
 
-  let body: string;
+  let body: Buffer;
   try {
-    body = encodeJson([input.args, input.kwargs, embed], { typed: input.typedJson ?? false });
+    body =
+      serializer === 'msgpack'
+        ? encodeMsgpack([input.args, input.kwargs, embed])
+        : Buffer.from(encodeJson([input.args, input.kwargs, embed], { typed: input.typedJson ?? false }), 'utf8');
   } catch (error) {
     return bad('BAD_BODY', error instanceof Error ? error.message : String(error), error);
   }
@@ -242,15 +249,15 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   }
 
   const properties: MessageProperties = {
-    contentType: JSON_CONTENT_TYPE,
-    contentEncoding: UTF8,
+    contentType: serializer === 'msgpack' ? MSGPACK_CONTENT_TYPE : JSON_CONTENT_TYPE,
+    contentEncoding: serializer === 'msgpack' ? BINARY : UTF8,
     correlationId: input.id,
     replyTo: input.replyTo,
     deliveryMode: 2,
   };
   if (input.priority !== undefined) properties.priority = input.priority;
   if (expires !== null) properties.expiration = expirationMs(expires, input.now ?? new Date());
-  return { headers, wireHeaders, properties, body: Buffer.from(body, 'utf8') };
+  return { headers, wireHeaders, properties, body };
 }
 
 function isLimit(value: unknown): boolean {
@@ -332,10 +339,18 @@ export function decodeBody(
       ctx,
     );
   }
+  if (type === MSGPACK_CONTENT_TYPE) {
+    try {
+      return decodeMsgpack(body);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ProtocolError(error.code, error.message, { ...ctx, cause: error.cause });
+      throw error;
+    }
+  }
   // A missing content type is read as JSON: every Celery serializer sets one, and JSON
-  // is the only format this runtime speaks, so nothing else can be meant.
+  // is the default, so nothing else can be meant.
   if (type !== JSON_CONTENT_TYPE && type !== '') {
-    const name = type === 'application/x-yaml' ? 'yaml' : type === 'application/x-msgpack' ? 'msgpack' : type;
+    const name = type === 'application/x-yaml' ? 'yaml' : type;
     throw new ProtocolError('UNSUPPORTED_CONTENT_TYPE', `content type ${JSON.stringify(contentType)} (${name}) is not supported; publish with serializer='json'`, ctx);
   }
   const encoding = (contentEncoding ?? UTF8).toLowerCase();
@@ -618,7 +633,7 @@ export interface EncodedResult {
 const RESULT_KEY_ORDER = ['task_id', 'status', 'result', 'traceback', 'children'] as const;
 
 /** Body keys in Python's order (`task_id, status, result, traceback, children`, then extras). */
-export function encodeResult(meta: ResultMeta, options: { typed?: boolean } = {}): EncodedResult {
+export function encodeResult(meta: ResultMeta, options: { typed?: boolean; serializer?: 'json' | 'msgpack' } = {}): EncodedResult {
   if (!isPlainObject(meta) || typeof meta.task_id !== 'string' || meta.task_id === '') {
     throw new ProtocolError('BAD_RESULT', 'result meta needs a non-empty task_id');
   }
@@ -635,6 +650,16 @@ export function encodeResult(meta: ResultMeta, options: { typed?: boolean } = {}
   for (const key of Object.keys(meta)) {
     if (!(RESULT_KEY_ORDER as readonly string[]).includes(key) && meta[key] !== undefined) {
       Object.defineProperty(ordered, key, { value: meta[key], writable: true, enumerable: true, configurable: true });
+    }
+  }
+  if (options.serializer === 'msgpack') {
+    try {
+      return { body: encodeMsgpack(ordered), contentType: MSGPACK_CONTENT_TYPE, contentEncoding: BINARY };
+    } catch (error) {
+      throw new ProtocolError('BAD_RESULT', `cannot encode the result of ${meta.task_id}: ${error instanceof Error ? error.message : String(error)}`, {
+        taskId: meta.task_id,
+        cause: error,
+      });
     }
   }
   let text: string;
