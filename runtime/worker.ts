@@ -185,8 +185,9 @@ export class CeleryWorker implements Worker {
       meta = successMeta(request.id, value);
       this.#deps.logger.info(`Task ${label} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
     } catch (error) {
-      meta = failureMeta(request.id, error);
-      this.#deps.logger.error(`Task ${label} raised ${errorName(error)}: ${messageOf(error)}`);
+      const named = withClassName(error);
+      meta = failureMeta(request.id, named);
+      this.#deps.logger.error(`Task ${label} raised ${errorName(named)}: ${messageOf(error)}`);
     }
     if (meta.status !== 'SUCCESS' || !request.ignoreResult) {
       this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, meta);
@@ -318,6 +319,18 @@ export class CeleryWorker implements Worker {
   get logger(): Logger {
     return this.#deps.logger;
   }
+}
+
+/**
+ * `class MyError extends Error {}` leaves `name` as 'Error'; Python should still see
+ * `MyError`. Returns a view of the error whose `name` is its class name, without
+ * touching the handler's object.
+ */
+function withClassName(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'Error') return error;
+  const className = (error.constructor as { name?: unknown } | undefined)?.name;
+  if (typeof className !== 'string' || className === 'Error' || className === '') return error;
+  return Object.create(error, { name: { value: className, enumerable: false } }) as Error;
 }
 
 function errorName(error: unknown): string {

@@ -85,6 +85,8 @@ export interface PythonCall {
   readonly kwargs?: Readonly<Record<string, unknown>>;
   /** Extra apply_async options, e.g. `{ countdown: 1 }`. */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** Publish with app.send_task even when the app has the task (skips apply_async's argument check). */
+  readonly by_name?: boolean;
   /** Seconds for AsyncResult.get(). @default 15 */
   readonly timeout?: number;
 }
