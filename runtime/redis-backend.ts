@@ -52,7 +52,8 @@ export interface StoreRequest {
   /** The value, or for RETRY/FAILURE/REVOKED the exception dict (`{exc_type, exc_message, exc_module}`). */
   readonly result: unknown;
   readonly traceback?: string | null;
-  readonly children?: readonly unknown[];
+  /** Tasks this one published; Python writes null when storing outside a worker. @default [] */
+  readonly children?: readonly unknown[] | null;
   /** The request's `group` header. */
   readonly groupId?: string | null | undefined;
   readonly parentId?: string | null | undefined;
@@ -111,7 +112,7 @@ export function buildResultMeta(taskId: string, request: StoreRequest, now: stri
     status: request.status,
     result: request.result,
     traceback: request.traceback ?? null,
-    children: request.children ?? [],
+    children: request.children === undefined ? [] : request.children,
     date_done: READY_STATES.has(request.status) ? now : null,
   };
   if (request.groupId) meta.group_id = request.groupId;
