@@ -1,0 +1,67 @@
+/**
+ * Checks the generated names of a manifest before emitting: two things that would get
+ * the same name are an error naming both places, never a silent suffix.
+ */
+import type { Diagnostic } from './diagnostics.js';
+import type { Location, Manifest, Task } from './model.js';
+import { GENERATED_NAMES, camelCase, namespaceKeys } from './names.js';
+import { optionFits } from './task-options.js';
+
+function at(l: Location): string {
+  return `${l.file}:${l.line}:${l.column}`;
+}
+
+function diag(l: Location, severity: 'error' | 'warning', code: Diagnostic['code'], message: string): Diagnostic {
+  return { file: l.file, line: l.line, column: l.column, endLine: l.line, endColumn: l.column, severity, code, message };
+}
+
+export function checkManifest(model: Manifest): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const firstLine = (file: string): Location => ({ file, line: 1, column: 1 });
+
+  const byModule = new Map<string, string>();
+  for (const m of model.modules) {
+    const other = byModule.get(m.module);
+    if (other !== undefined) out.push(diag(firstLine(m.file), 'error', 'name-collision', `module '${m.module}' is also given as ${other}`));
+    else byModule.set(m.module, m.file);
+  }
+  if (model.modules.length > 1) {
+    const keys = namespaceKeys(model.modules.map((m) => m.module));
+    const seen = new Map<string, string>();
+    keys.forEach((k, i) => {
+      const m = model.modules[i]!;
+      const other = seen.get(k);
+      if (other !== undefined && byModule.get(m.module) === m.file) {
+        out.push(diag(firstLine(m.file), 'error', 'name-collision', `namespace '${k}' of module '${m.module}' collides with the one of ${other}`));
+      } else seen.set(k, `${m.file} (module '${m.module}')`);
+    });
+  }
+
+  const byName = new Map<string, Task>();
+  const byKey = new Map<string, Task>();
+  for (const t of model.tasks) {
+    const other = byName.get(t.name);
+    if (other) out.push(diag(t.location, 'error', 'name-collision', `task name '${t.name}' is also registered at ${at(other.location)}`));
+    else byName.set(t.name, t);
+    const key = `${t.module}\0${camelCase(t.function)}`;
+    const clash = byKey.get(key);
+    if (clash && clash.function !== t.function) {
+      out.push(diag(t.location, 'error', 'name-collision', `'${t.function}' and '${clash.function}' (${at(clash.location)}) both become '${camelCase(t.function)}' in TypeScript`));
+    } else if (clash && !other) {
+      out.push(diag(t.location, 'error', 'name-collision', `'${t.function}' is defined twice as a task; the first is at ${at(clash.location)}`));
+    } else byKey.set(key, t);
+    for (const [key, value] of Object.entries(t.options)) {
+      if (t.nonLiteralOptions.includes(key)) continue;
+      if (optionFits(key, value) === false) {
+        out.push(diag(t.location, 'warning', 'option-type', `option ${key}=${JSON.stringify(value)} of task '${t.function}' has an unexpected type; the runtime ignores it`));
+      }
+    }
+  }
+
+  for (const ty of model.types) {
+    if (GENERATED_NAMES.has(ty.name)) {
+      out.push(diag(ty.location, 'error', 'name-collision', `type '${ty.name}' has the name of something the generated module declares or imports`));
+    }
+  }
+  return out;
+}

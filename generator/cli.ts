@@ -1,0 +1,168 @@
+/**
+ * The `celery-gen` command: turns argv into typed options (yargs, from flags.ts), runs
+ * generate or inspect, and maps the outcome to an exit code. Nothing else happens here.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.js';
+import { EPILOG, EXAMPLES, FLAGS, type CommandName } from './flags.js';
+import { buildManifest, generateFiles } from './index.js';
+import { readInputs } from './inputs.js';
+import { formatTable } from './inspect-table.js';
+import { unifiedDiff } from './unified-diff.js';
+
+export const EXIT_OK = 0;
+export const EXIT_STALE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+const BUG_URL = 'https://github.com/celery-gen/celery-gen/issues';
+
+interface Options {
+  readonly command: CommandName;
+  readonly files: readonly string[];
+  readonly out?: string;
+  readonly check: boolean;
+  readonly json: boolean;
+  readonly module?: string;
+  readonly root?: string;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): Options {
+  let command: CommandName = 'generate';
+  const withFlags = (y: ReturnType<typeof yargs>, name: CommandName) => {
+    for (const f of FLAGS.filter((f) => f.commands.includes(name))) {
+      y.option(f.name, { type: f.type, describe: f.description, ...(f.alias ? { alias: f.alias } : {}) });
+    }
+    return y.positional('files', { type: 'string', array: true, describe: 'Python task modules, in output order' });
+  };
+  const parser = yargs([...argv])
+    .scriptName('celery-gen')
+    .command(
+      '$0 <files..>',
+      'Generate a typed TypeScript module from Celery task modules',
+      (y) => withFlags(y as ReturnType<typeof yargs>, 'generate'),
+      () => {
+        command = 'generate';
+      },
+    )
+    .command(
+      'inspect <files..>',
+      'Print the tasks found (a table, or the JSON manifest with --json)',
+      (y) => withFlags(y as ReturnType<typeof yargs>, 'inspect'),
+      () => {
+        command = 'inspect';
+      },
+    )
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .epilogue(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    });
+  for (const [cmd, desc] of EXAMPLES) parser.example(cmd, desc);
+  const args = parser.parseSync() as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const files = (args['files'] as unknown[] | undefined)?.map(String) ?? [];
+  const out = str(args['out']);
+  const module = str(args['module']);
+  const root = str(args['root']);
+  const options: Options = {
+    command,
+    files,
+    check: args['check'] === true,
+    json: args['json'] === true,
+    ...(out === undefined ? {} : { out }),
+    ...(module === undefined ? {} : { module }),
+    ...(root === undefined ? {} : { root }),
+  };
+  if (options.check && options.out === undefined) throw new UsageError('--check needs -o/--out: the file to compare with');
+  return options;
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+}
+
+/** Writes via a temporary file in the same directory and a rename, so readers never see half a file. */
+function writeAtomically(path: string, text: string): void {
+  const dir = dirname(resolve(path));
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function runGenerate(o: Options): number {
+  const result = generateFiles(o.files, {
+    ...(o.out === undefined ? {} : { out: o.out }),
+    ...(o.module === undefined ? {} : { module: o.module }),
+    ...(o.root === undefined ? {} : { root: o.root }),
+  });
+  printDiagnostics(result.diagnostics);
+  if (result.text === null) return EXIT_BAD_INPUT;
+  if (o.out === undefined) {
+    process.stdout.write(result.text);
+    return EXIT_OK;
+  }
+  if (o.check) {
+    const current = readIfExists(o.out);
+    if (current === result.text) return EXIT_OK;
+    process.stderr.write(`celery-gen: ${o.out} is ${current === null ? 'missing' : 'out of date'}; run celery-gen again without --check\n`);
+    process.stdout.write(unifiedDiff(current ?? '', result.text, current === null ? '/dev/null' : `${o.out} (on disk)`, `${o.out} (generated)`));
+    return EXIT_STALE;
+  }
+  writeAtomically(o.out, result.text);
+  return EXIT_OK;
+}
+
+function runInspect(o: Options): number {
+  const { inputs, diagnostics } = readInputs(o.files, {
+    ...(o.module === undefined ? {} : { module: o.module }),
+    ...(o.root === undefined ? {} : { root: o.root }),
+  });
+  const manifest = buildManifest(inputs, diagnostics);
+  process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatTable(manifest));
+  printDiagnostics(manifest.diagnostics);
+  return hasErrors(manifest.diagnostics) ? EXIT_BAD_INPUT : EXIT_OK;
+}
+
+/** Runs the CLI; returns the exit code. Never throws: internal errors become one line and exit 2. */
+export function main(argv: readonly string[] = hideBin(process.argv)): number {
+  try {
+    const options = parseArgs(argv);
+    return options.command === 'inspect' ? runInspect(options) : runGenerate(options);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`celery-gen: error: ${err.message}\nRun celery-gen --help for usage.\n`);
+      return EXIT_BAD_INPUT;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`celery-gen: internal error: ${message.split('\n')[0]} (this is a bug; please report it with the input file at ${BUG_URL})\n`);
+    if (process.env['CELERY_GEN_DEBUG'] === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+process.exitCode = main();

@@ -1,0 +1,112 @@
+/**
+ * Diagnostics: every problem the generator finds, with a position an editor can jump to.
+ * Positions are 1-based lines and 1-based columns counted in characters (code points),
+ * like tsc and gcc; tree-sitter's 0-based UTF-16 offsets are converted here and nowhere else.
+ */
+
+export type Severity = 'error' | 'warning';
+
+/** Stable identifiers, so tests and tools need not match message text. */
+export type DiagnosticCode =
+  | 'syntax-error'
+  | 'unreadable-file'
+  | 'invalid-encoding'
+  | 'unknown-type'
+  | 'bytes-over-json'
+  | 'return-not-json'
+  | 'non-literal-name'
+  | 'name-collision'
+  | 'module-name'
+  | 'unregistered-task-class'
+  | 'unsupported-signature'
+  | 'option-type';
+
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+  readonly severity: Severity;
+  readonly code: DiagnosticCode;
+  readonly message: string;
+}
+
+/** `path:line:col: error: message`, the one text form of a diagnostic. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/**
+ * Converts UTF-16 offsets (what JavaScript strings and tree-sitter's Node binding use)
+ * into 1-based line and character columns for one source text.
+ */
+export class LineMap {
+  readonly #text: string;
+  readonly #starts: number[] = [0];
+
+  constructor(text: string) {
+    this.#text = text;
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) === 10) this.#starts.push(i + 1);
+    }
+  }
+
+  position(offset: number): { line: number; column: number } {
+    const starts = this.#starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = starts[lo]!;
+    let column = 1;
+    for (let i = start; i < offset && i < this.#text.length; i++) {
+      const c = this.#text.charCodeAt(i);
+      // A surrogate pair is one character: count only its high half.
+      if (c < 0xdc00 || c > 0xdfff) column++;
+    }
+    return { line: lo + 1, column };
+  }
+}
+
+/** A diagnostic spanning [start, end) of `file`, positions taken from its line map. */
+export function diagnosticAt(
+  file: string,
+  lines: LineMap,
+  start: number,
+  end: number,
+  severity: Severity,
+  code: DiagnosticCode,
+  message: string,
+): Diagnostic {
+  const s = lines.position(start);
+  const e = lines.position(Math.max(start, end));
+  return { file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column, severity, code, message };
+}
+
+/** A diagnostic about a whole file (it could not be read at all). */
+export function fileDiagnostic(file: string, code: DiagnosticCode, message: string): Diagnostic {
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code, message };
+}
+
+/** Sorted by file order given, then position; stable for equal positions. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[], fileOrder: readonly string[]): Diagnostic[] {
+  const rank = new Map(fileOrder.map((f, i) => [f, i] as const));
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort(
+      (a, b) =>
+        (rank.get(a.d.file) ?? fileOrder.length) - (rank.get(b.d.file) ?? fileOrder.length) ||
+        a.d.line - b.d.line ||
+        a.d.column - b.d.column ||
+        a.i - b.i,
+    )
+    .map((x) => x.d);
+}

@@ -1,0 +1,148 @@
+/**
+ * Docstrings: dedenting as Python's `inspect.cleandoc` does, and splitting out the
+ * parameter and return sections of the three common styles (Google `Args:`, NumPy
+ * `Parameters` + dashes, Sphinx `:param x:`) so emit can write `@param` lines.
+ */
+
+export interface ParsedDoc {
+  /** The text without the parameter/return sections. */
+  readonly description: string;
+  /** Parameter name (without `*`/`**`) → description, in docstring order. */
+  readonly params: ReadonlyArray<readonly [name: string, text: string]>;
+  readonly returns: string | null;
+}
+
+/** `inspect.cleandoc`: expand tabs, strip the first line, remove the common indent of the rest. */
+export function cleandoc(doc: string): string {
+  const lines = doc.replace(/\r\n?/g, '\n').split('\n').map((l) => expandTabs(l));
+  let margin = Infinity;
+  for (const line of lines.slice(1)) {
+    const content = line.trimStart();
+    if (content) margin = Math.min(margin, line.length - content.length);
+  }
+  const out = [lines[0]!.trimStart()];
+  for (const line of lines.slice(1)) out.push(margin === Infinity ? line.trimStart() : line.slice(margin).trimEnd());
+  while (out.length > 0 && out[0]!.trim() === '') out.shift();
+  while (out.length > 0 && out[out.length - 1]!.trim() === '') out.pop();
+  return out.map((l) => l.trimEnd()).join('\n');
+}
+
+function expandTabs(line: string): string {
+  if (!line.includes('\t')) return line;
+  let out = '';
+  for (const ch of line) out += ch === '\t' ? ' '.repeat(8 - (out.length % 8)) : ch;
+  return out;
+}
+
+const GOOGLE_PARAMS = /^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Kwargs|Other Parameters):\s*$/;
+const GOOGLE_RETURNS = /^(Returns|Return):\s*$/;
+const NUMPY_PARAMS = /^(Parameters|Other Parameters|Keyword Arguments)$/;
+const NUMPY_RETURNS = /^Returns$/;
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
+export function parseDocstring(doc: string): ParsedDoc {
+  const lines = doc.split('\n');
+  const description: string[] = [];
+  const params: [string, string][] = [];
+  let returns: string | null = null;
+  const addParam = (name: string, text: string) => {
+    const bare = name.replace(/^\*{1,2}/, '');
+    if (bare) params.push([bare, text]);
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const trimmed = line.trim();
+    const indent = indentOf(line);
+    const next = lines[i + 1]?.trim() ?? '';
+    const numpyHeader = /^-{3,}$/.test(next);
+
+    if (GOOGLE_PARAMS.test(trimmed) || GOOGLE_RETURNS.test(trimmed)) {
+      const body: string[] = [];
+      let j = i + 1;
+      for (; j < lines.length; j++) {
+        const l = lines[j]!;
+        if (l.trim() !== '' && indentOf(l) <= indent) break;
+        body.push(l);
+      }
+      if (GOOGLE_RETURNS.test(trimmed)) returns = joinText(body);
+      else {
+        for (const [name, text] of googleEntries(body)) addParam(name, text);
+      }
+      i = j - 1;
+      continue;
+    }
+    if (numpyHeader && (NUMPY_PARAMS.test(trimmed) || NUMPY_RETURNS.test(trimmed))) {
+      const body: string[] = [];
+      let j = i + 2;
+      for (; j < lines.length; j++) {
+        const l = lines[j]!;
+        if (l.trim() !== '' && /^-{3,}$/.test(lines[j + 1]?.trim() ?? '') && indentOf(l) <= indent) break;
+        body.push(l);
+      }
+      const entries = numpyEntries(body, indent);
+      if (NUMPY_RETURNS.test(trimmed)) {
+        returns = entries.map(([name, text]) => (text ? `${name}: ${text}` : name)).join(' ') || null;
+      } else {
+        for (const [name, text] of entries) addParam(name.split(/\s*,\s*/)[0]!, text);
+      }
+      i = j - 1;
+      continue;
+    }
+    const sphinx = /^:(param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?(\*{0,2}[\w]+)\s*:\s*(.*)$/.exec(trimmed);
+    const sphinxReturn = /^:(returns?)\s*:\s*(.*)$/.exec(trimmed);
+    const sphinxType = /^:(type|rtype|vartype)\b[^:]*:/.test(trimmed);
+    if (sphinx || sphinxReturn || sphinxType) {
+      const text = [sphinx ? sphinx[3]! : sphinxReturn ? sphinxReturn[2]! : ''];
+      let j = i + 1;
+      for (; j < lines.length; j++) {
+        const l = lines[j]!;
+        if (l.trim() === '' || indentOf(l) <= indent) break;
+        text.push(l);
+      }
+      if (sphinx) addParam(sphinx[2]!, joinText(text));
+      else if (sphinxReturn) returns = joinText(text) || null;
+      i = j - 1;
+      continue;
+    }
+    description.push(line);
+  }
+  while (description.length > 0 && description[description.length - 1]!.trim() === '') description.pop();
+  return { description: description.join('\n'), params, returns };
+}
+
+/** Google entries: `name (type): text` at the body's indent, continuation lines deeper. */
+function googleEntries(body: readonly string[]): [string, string][] {
+  const nonBlank = body.filter((l) => l.trim() !== '');
+  if (nonBlank.length === 0) return [];
+  const base = Math.min(...nonBlank.map(indentOf));
+  const out: [string, string[]][] = [];
+  for (const line of body) {
+    if (line.trim() === '') continue;
+    const m = indentOf(line) === base ? /^\s*(\*{0,2}[\w]+)\s*(?:\([^)]*\))?\s*:\s*(.*)$/.exec(line) : null;
+    if (m) out.push([m[1]!, [m[2]!]]);
+    else if (out.length > 0) out[out.length - 1]![1].push(line);
+  }
+  return out.map(([n, t]) => [n, joinText(t)]);
+}
+
+/** NumPy entries: `name : type` at the section's indent, description lines deeper. */
+function numpyEntries(body: readonly string[], indent: number): [string, string][] {
+  const out: [string, string[]][] = [];
+  for (const line of body) {
+    if (line.trim() === '') continue;
+    if (indentOf(line) <= indent) out.push([line.trim().split(/\s+:\s*|\s*:\s+/)[0]!.trim(), []]);
+    else if (out.length > 0) out[out.length - 1]![1].push(line);
+  }
+  return out.map(([n, t]) => [n, joinText(t)]);
+}
+
+function joinText(lines: readonly string[]): string {
+  return lines
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}

@@ -1,0 +1,194 @@
+/**
+ * Manifest → TypeScript module text. Pure: it needs neither tree-sitter nor the input
+ * files, only the model (so it can be tested from a hand-written model.json). Decides
+ * every name and every order here; the templates only place the pieces.
+ */
+import type { Manifest, NamedType, Param, Task, TypeField } from './model.js';
+import { camelCase, namespaceKeys, paramName, propertyKey, quote } from './names.js';
+import { renderModule } from './templates.js';
+import { runtimeOptions } from './task-options.js';
+import { jsDocLines } from './jsdoc.js';
+import { tsLiteral, type Printable } from './ts-literal.js';
+
+export interface EmitOptions {
+  /**
+   * Source paths for the header, relative to the output file. Defaults to the manifest's
+   * module files.
+   */
+  readonly sources?: readonly string[];
+}
+
+export interface TaskView {
+  readonly key: string;
+  readonly specPath: string;
+  readonly handlerPath: string;
+  readonly name: string;
+  readonly bind: boolean;
+  readonly argsType: string;
+  readonly kwargsType: string;
+  readonly resultType: string;
+  readonly params: readonly string[];
+  readonly options: string;
+  readonly handlerType: string;
+  readonly docLines: readonly string[];
+}
+
+export interface GroupView {
+  /** The namespace key, or `null` when a single module is generated (flat keys). */
+  readonly key: string | null;
+  readonly tasks: readonly TaskView[];
+}
+
+export interface TypeView {
+  readonly docLines: readonly string[];
+  readonly lines: readonly string[];
+}
+
+export interface ModuleView {
+  readonly sources: string;
+  readonly imports: string;
+  readonly types: readonly TypeView[];
+  readonly groups: readonly GroupView[];
+  readonly appParam: string;
+  readonly handlersParam: string;
+}
+
+/** The emitted module's text. Assumes the manifest has no errors (names were checked). */
+export function emit(model: Manifest, options: EmitOptions = {}): string {
+  return renderModule(moduleView(model, options));
+}
+
+export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleView {
+  const namespaced = model.modules.length > 1;
+  const keys = namespaceKeys(model.modules.map((m) => m.module));
+  const groups: GroupView[] = model.modules
+    .map((m, i) => {
+      const ns = namespaced ? keys[i]! : null;
+      const tasks = model.tasks.filter((t) => t.module === m.module).map((t) => taskView(t, ns));
+      return { key: ns, tasks };
+    })
+    .filter((g) => g.tasks.length > 0 || !namespaced);
+  const hasTasks = model.tasks.length > 0;
+  const values = hasTasks ? ['bindTask', 'defineTask', 'implementTask'] : [];
+  const types = ['Celery', 'Worker', 'WorkerOptions'];
+  if (hasTasks) types.push('Awaitable', 'ClientOf');
+  if (model.tasks.some((t) => t.bind)) types.push('TaskContext');
+  const imports = [...values.sort(), ...types.sort().map((t) => `type ${t}`)].join(', ');
+  return {
+    sources: (options.sources ?? model.modules.map((m) => m.file)).join(', '),
+    imports,
+    types: model.types.map(typeView),
+    groups,
+    appParam: hasTasks ? 'app' : '_app',
+    handlersParam: hasTasks ? 'handlers' : '_handlers',
+  };
+}
+
+function taskView(t: Task, ns: string | null): TaskView {
+  const key = camelCase(t.function);
+  const path = ns ? `${ns}.${key}` : key;
+  const docLines = jsDocLines(t.doc, t.params.map((p) => [p.name, paramName(p.name)] as const));
+  return {
+    key,
+    specPath: `TASK_SPECS.${path}`,
+    handlerPath: `handlers.${path}`,
+    name: quote(t.name),
+    bind: t.bind,
+    argsType: argsType(t.params),
+    kwargsType: kwargsType(t.params),
+    resultType: t.returns.tsType,
+    params: t.params.map(paramSpec),
+    options: tsLiteral(Object.fromEntries(runtimeOptions(t.options, t.nonLiteralOptions))),
+    handlerType: handlerType(t),
+    docLines,
+  };
+}
+
+/** `delay()`'s tuple: positional parameters in order, optional ones optional, `*args` spread. */
+function argsType(params: readonly Param[]): string {
+  const parts: string[] = [];
+  for (const p of params) {
+    if (p.kind === 'positional_only' || p.kind === 'positional_or_keyword') {
+      parts.push(`${paramName(p.name)}${p.required ? '' : '?'}: ${p.tsType}`);
+    } else if (p.kind === 'var_positional') {
+      parts.push(`...${paramName(p.name)}: ${arrayOf(p.tsType)}`);
+    }
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+/** The parameters that may be passed by name; all optional, as `applyAsync` merges them with `args`. */
+function kwargsType(params: readonly Param[]): string {
+  const named = params.filter((p) => p.kind === 'positional_or_keyword' || p.kind === 'keyword_only');
+  const rest = params.find((p) => p.kind === 'var_keyword');
+  if (named.length === 0 && !rest) return 'Record<string, never>';
+  const members = named.map((p) => `${propertyKey(p.name)}?: ${p.tsType}`);
+  if (rest) {
+    // Every named property must also fit the index signature.
+    const valueTypes = [rest.tsType, ...named.map((p) => p.tsType)];
+    const index = valueTypes.includes('unknown') ? 'unknown' : [...new Set(valueTypes)].join(' | ');
+    members.push(`[key: string]: ${index}`);
+  }
+  return `{ ${members.join('; ')} }`;
+}
+
+function handlerType(t: Task): string {
+  const used = new Set(t.params.map((p) => paramName(p.name)));
+  let ctx = 'ctx';
+  while (used.has(ctx)) ctx = `${ctx}_`;
+  const parts = t.bind ? [`${ctx}: TaskContext`] : [];
+  for (const p of t.params) {
+    const name = paramName(p.name);
+    if (p.kind === 'var_positional') parts.push(`${name}: ${arrayOf(p.tsType)}`);
+    else if (p.kind === 'var_keyword') parts.push(`${name}: Record<string, ${p.tsType}>`);
+    // The worker fills literal defaults; a computed default it cannot know arrives as undefined.
+    else if (p.default && !p.default.literal) parts.push(`${name}: ${p.tsType} | undefined`);
+    else parts.push(`${name}: ${p.tsType}`);
+  }
+  return `(${parts.join(', ')}) => Awaitable<${t.returns.tsType}>`;
+}
+
+function paramSpec(p: Param): string {
+  const spec: { [key: string]: Printable } = { name: p.name, kind: p.kind, required: p.required };
+  if (p.default?.literal) spec['default'] = p.default.value;
+  spec['type'] = p.wireType as unknown as Printable;
+  return tsLiteral(spec);
+}
+
+function arrayOf(ts: string): string {
+  return isTopLevelUnion(ts) ? `(${ts})[]` : `${ts}[]`;
+}
+
+/** True when `ts` has a `|` outside brackets and quotes, so it needs parentheses before `[]`. */
+export function isTopLevelUnion(ts: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < ts.length; i++) {
+    const c = ts[i]!;
+    if (c === "'") {
+      for (i++; i < ts.length && ts[i] !== "'"; i++) if (ts[i] === '\\') i++;
+    } else if ('([{<'.includes(c)) depth++;
+    else if (')]}>'.includes(c)) depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
+function typeView(t: NamedType): TypeView {
+  const origin = { typeddict: 'TypedDict', dataclass: 'dataclass', pydantic: 'pydantic model', enum: 'Enum', namedtuple: 'NamedTuple' }[t.kind];
+  const docLines = jsDocLines(t.doc ?? `${origin} \`${t.module}.${t.name}\` from the Python source.`, []);
+  switch (t.kind) {
+    case 'enum': {
+      const values = [...new Set(t.members.map((m) => (typeof m.value === 'string' ? quote(m.value) : String(m.value))))];
+      return { docLines, lines: [`export type ${t.name} = ${values.length > 0 ? values.join(' | ') : 'never'};`] };
+    }
+    case 'namedtuple':
+      return { docLines, lines: [`export type ${t.name} = [${t.fields.map((f) => `${paramName(f.name)}: ${f.tsType}`).join(', ')}];`] };
+    default:
+      return { docLines, lines: [`export interface ${t.name} {`, ...t.fields.flatMap(fieldLines), '}'] };
+  }
+}
+
+function fieldLines(f: TypeField): string[] {
+  const doc = jsDocLines(f.doc, []).map((l) => `  ${l}`);
+  return [...doc, `  ${propertyKey(f.name)}${f.required ? '' : '?'}: ${f.tsType};`];
+}

@@ -1,0 +1,730 @@
+/**
+ * Walks a Python module's syntax tree for Celery tasks (`@app.task`, `@shared_task`,
+ * `Task` subclasses registered with `register_task`) and the classes and aliases their
+ * annotations may name. Produces an {@link ExtractedModule}; never throws for bad input:
+ * syntax errors become diagnostics, and the code around them is still searched.
+ */
+import { cleandoc } from './docstrings.js';
+import { type Diagnostic, type DiagnosticCode, LineMap, diagnosticAt } from './diagnostics.js';
+import type {
+  EnumFlavor,
+  ExtractedAlias,
+  ExtractedClass,
+  ExtractedField,
+  ExtractedModule,
+  ExtractedParam,
+  ExtractedTask,
+  PyType,
+  Span,
+} from './extracted.js';
+import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
+import { type PyNode, parsePython } from './parse.js';
+import { evaluateLiteral, stringValue } from './py-literal.js';
+import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
+
+/** Per-file state: positions are `base + node.startIndex` (base > 0 for re-parsed chunks). */
+interface Source {
+  readonly file: string;
+  readonly module: string;
+  readonly text: string;
+  readonly lines: LineMap;
+  readonly base: number;
+}
+
+interface PendingClassTask {
+  readonly node: PyNode;
+  readonly src: Source;
+}
+
+class ModuleExtractor {
+  readonly tasks: ExtractedTask[] = [];
+  readonly classes: ExtractedClass[] = [];
+  readonly aliases: ExtractedAlias[] = [];
+  readonly imports: { [local: string]: string } = {};
+  readonly diagnostics: Diagnostic[] = [];
+  /** Task subclasses in source order; registered ones become tasks at the end. */
+  readonly #taskClasses: PendingClassTask[] = [];
+  readonly #registered = new Set<string>();
+  /** Every top-level class node by name, to follow base classes. */
+  readonly #classNodes = new Map<string, PyNode>();
+
+  constructor(
+    readonly file: string,
+    readonly module: string,
+  ) {}
+
+  diag(src: Source, node: PyNode, severity: 'error' | 'warning', code: DiagnosticCode, message: string): void {
+    this.diagnostics.push(diagnosticAt(src.file, src.lines, src.base + node.startIndex, src.base + node.endIndex, severity, code, message));
+  }
+
+  location(src: Source, node: PyNode): Location {
+    const p = src.lines.position(src.base + node.startIndex);
+    return { file: src.file, line: p.line, column: p.column };
+  }
+
+  span(src: Source, node: PyNode): Span {
+    const s = src.lines.position(src.base + node.startIndex);
+    const e = src.lines.position(src.base + node.endIndex);
+    return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+  }
+
+  /** Module-level statements, descending into if/try/with blocks that run at import time. */
+  walkBlock(nodes: readonly PyNode[], src: Source, typeOnly: boolean): void {
+    for (const node of nodes) this.walkStatement(node, src, typeOnly);
+  }
+
+  walkStatement(node: PyNode, src: Source, typeOnly: boolean): void {
+    switch (node.type) {
+      case 'import_statement':
+      case 'import_from_statement':
+        this.recordImport(node);
+        return;
+      case 'decorated_definition': {
+        const def = node.childForFieldName('definition');
+        if (!def) return;
+        const decorators = node.namedChildren.filter((c) => c.type === 'decorator');
+        if (def.type === 'function_definition') {
+          if (!typeOnly) this.functionTask(def, decorators, src);
+        } else if (def.type === 'class_definition') {
+          this.classDefinition(def, decorators, src, typeOnly);
+        }
+        return;
+      }
+      case 'class_definition':
+        this.classDefinition(node, [], src, typeOnly);
+        return;
+      case 'expression_statement':
+        this.expressionStatement(node, src);
+        return;
+      case 'type_alias_statement': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (left && right) this.aliases.push({ name: left.text, type: this.pyType(right, src) });
+        return;
+      }
+      case 'if_statement': {
+        const condition = node.childForFieldName('condition');
+        const checking = condition !== null && /^(?:[\w.]+\.)?TYPE_CHECKING$/.test(condition.text.replace(/\s+/g, ''));
+        const consequence = node.childForFieldName('consequence');
+        if (consequence) this.walkBlock(consequence.namedChildren, src, typeOnly || checking);
+        for (const alt of node.childrenForFieldName('alternative')) {
+          const body = alt.childForFieldName('body') ?? alt.childForFieldName('consequence');
+          if (body) this.walkBlock(body.namedChildren, src, typeOnly);
+        }
+        return;
+      }
+      case 'try_statement':
+      case 'with_statement':
+      case 'block':
+      case 'except_clause':
+      case 'else_clause':
+      case 'finally_clause': {
+        for (const child of node.namedChildren) {
+          if (child.type === 'block') this.walkBlock(child.namedChildren, src, typeOnly);
+          else if (child.type.endsWith('_clause')) this.walkStatement(child, src, typeOnly);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  recordImport(node: PyNode): void {
+    if (node.type === 'import_statement') {
+      for (const child of node.namedChildren) {
+        if (child.type === 'aliased_import') {
+          const name = child.childForFieldName('name');
+          const alias = child.childForFieldName('alias');
+          if (name && alias) this.imports[alias.text] = name.text;
+        }
+      }
+      return;
+    }
+    const moduleNode = node.childForFieldName('module_name');
+    if (!moduleNode) return;
+    const from = moduleNode.text;
+    for (const child of node.childrenForFieldName('name')) {
+      if (child.type === 'aliased_import') {
+        const name = child.childForFieldName('name');
+        const alias = child.childForFieldName('alias');
+        if (name && alias) this.imports[alias.text] = `${from}.${name.text}`;
+      } else if (child.type === 'dotted_name' && !child.text.includes('.')) {
+        this.imports[child.text] = `${from}.${child.text}`;
+      }
+    }
+  }
+
+  expressionStatement(node: PyNode, src: Source): void {
+    const expr = node.namedChildren[0];
+    if (!expr) return;
+    if (expr.type === 'assignment') {
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      const type = expr.childForFieldName('type');
+      if (right) this.findRegistrations(right);
+      if (!left || left.type !== 'identifier' || !right) return;
+      const isTypeAlias = type !== null && /(^|\.)TypeAlias$/.test(type.text.trim());
+      if (right.type === 'call') {
+        const fn = right.childForFieldName('function');
+        const args = right.childForFieldName('arguments')?.namedChildren ?? [];
+        // `UserId = NewType('UserId', int)` travels as the underlying type.
+        if (fn && /(^|\.)NewType$/.test(fn.text) && args[1]) this.aliases.push({ name: left.text, type: this.pyType(args[1], src) });
+        return;
+      }
+      if (isTypeAlias || right.type === 'subscript' || (right.type === 'binary_operator' && operatorOf(right) === '|')) {
+        this.aliases.push({ name: left.text, type: this.pyType(right, src) });
+      } else if (type === null && (right.type === 'identifier' || right.type === 'attribute')) {
+        this.aliases.push({ name: left.text, type: this.pyType(right, src) });
+      }
+      return;
+    }
+    this.findRegistrations(expr);
+  }
+
+  /** `app.register_task(SendReceipt())`, `app.register_task(SendReceipt)`, `app.tasks.register(...)`. */
+  findRegistrations(expr: PyNode): void {
+    if (expr.type !== 'call') return;
+    const fn = expr.childForFieldName('function');
+    if (!fn || !/(^|\.)(register_task|register)$/.test(fn.text)) return;
+    const arg = expr.childForFieldName('arguments')?.namedChildren[0];
+    if (!arg) return;
+    const target = arg.type === 'call' ? arg.childForFieldName('function') : arg;
+    if (target && target.type === 'identifier') this.#registered.add(target.text);
+  }
+
+  /** The kind of task decorator this is, if it is one. */
+  taskDecorator(decorator: PyNode): { call: PyNode | null } | null {
+    const expr = decorator.namedChildren.find((c) => c.type !== 'comment');
+    if (!expr) return null;
+    const target = expr.type === 'call' ? expr.childForFieldName('function') : expr;
+    if (!target) return null;
+    const call = expr.type === 'call' ? expr : null;
+    if (target.type === 'attribute') {
+      const attr = target.childForFieldName('attribute')?.text;
+      if (attr === 'task' || attr === 'shared_task') return { call };
+      return null;
+    }
+    if (target.type === 'identifier') {
+      const name = target.text;
+      const imported = Object.hasOwn(this.imports, name) ? this.imports[name] : undefined;
+      if (name === 'shared_task' && (imported === undefined || imported.endsWith('.shared_task'))) return { call };
+      if (imported !== undefined && /^celery(\.|$)/.test(imported) && imported.endsWith('.shared_task')) return { call };
+    }
+    return null;
+  }
+
+  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source): void {
+    let found: { call: PyNode | null } | null = null;
+    for (const d of decorators) {
+      found = this.taskDecorator(d);
+      if (found) break;
+    }
+    if (!found) return;
+    const nameNode = def.childForFieldName('name');
+    if (!nameNode) return;
+    const fnName = nameNode.text;
+    const { options, nonLiteral, nodes } = this.keywordOptions(found.call, src);
+    let name = `${this.module}.${fnName}`;
+    if (Object.hasOwn(options, 'name')) {
+      if (nonLiteral.includes('name') || typeof options['name'] !== 'string') {
+        this.diag(src, nodes.get('name')!, 'error', 'non-literal-name', `task name of '${fnName}' is not a string literal, so the name Celery registers cannot be known`);
+      } else name = options['name'];
+    }
+    const bind = options['bind'] === true;
+    const params = this.parameters(def, src);
+    let visible = params;
+    if (bind) {
+      if (params.length === 0 || params[0]!.kind === 'var_keyword' || params[0]!.kind === 'keyword_only') {
+        this.diag(src, nameNode, 'error', 'unsupported-signature', `bind=True task '${fnName}' has no first parameter to receive the task`);
+      } else if (params[0]!.kind !== 'var_positional') visible = params.slice(1);
+    }
+    this.tasks.push({
+      name,
+      function: fnName,
+      module: this.module,
+      kind: 'function',
+      async: def.children[0]?.type === 'async',
+      bind,
+      params: visible,
+      returns: this.annotation(def.childForFieldName('return_type'), src),
+      options,
+      nonLiteralOptions: nonLiteral,
+      doc: docstringOf(def),
+      location: this.location(src, nameNode),
+    });
+  }
+
+  keywordOptions(
+    call: PyNode | null,
+    src: Source,
+  ): { options: { [key: string]: JsonValue }; nonLiteral: string[]; nodes: Map<string, PyNode> } {
+    const options: { [key: string]: JsonValue } = {};
+    const nonLiteral: string[] = [];
+    const nodes = new Map<string, PyNode>();
+    const args = call?.childForFieldName('arguments');
+    for (const arg of args?.namedChildren ?? []) {
+      if (arg.type !== 'keyword_argument') continue;
+      const key = arg.childForFieldName('name')?.text;
+      const value = arg.childForFieldName('value');
+      if (!key || !value) continue;
+      this.setOption(options, nonLiteral, key, value);
+      nodes.set(key, value);
+    }
+    void src;
+    return { options, nonLiteral, nodes };
+  }
+
+  setOption(options: { [key: string]: JsonValue }, nonLiteral: string[], key: string, value: PyNode): void {
+    const literal = evaluateLiteral(value);
+    const v = literal.ok ? literal.value : value.text;
+    // defineProperty: an option named `__proto__` must stay an ordinary key.
+    Object.defineProperty(options, key, { value: v, enumerable: true, writable: true, configurable: true });
+    const i = nonLiteral.indexOf(key);
+    if (i >= 0) nonLiteral.splice(i, 1);
+    if (!literal.ok) nonLiteral.push(key);
+  }
+
+  parameters(def: PyNode, src: Source): ExtractedParam[] {
+    const list = def.childForFieldName('parameters');
+    const out: ExtractedParam[] = [];
+    let keywordOnly = false;
+    for (const p of list?.namedChildren ?? []) {
+      let name: PyNode | null = null;
+      let kind: ParamKind = keywordOnly ? 'keyword_only' : 'positional_or_keyword';
+      let type: PyNode | null = null;
+      let value: PyNode | null = null;
+      switch (p.type) {
+        case 'identifier':
+          name = p;
+          break;
+        case 'typed_parameter': {
+          const inner = p.namedChildren.find((c) => c.type !== 'type' && c.type !== 'comment') ?? null;
+          type = p.childForFieldName('type');
+          if (inner?.type === 'list_splat_pattern') {
+            name = inner.namedChildren[0] ?? null;
+            kind = 'var_positional';
+          } else if (inner?.type === 'dictionary_splat_pattern') {
+            name = inner.namedChildren[0] ?? null;
+            kind = 'var_keyword';
+          } else name = inner;
+          break;
+        }
+        case 'default_parameter':
+        case 'typed_default_parameter':
+          name = p.childForFieldName('name');
+          type = p.childForFieldName('type');
+          value = p.childForFieldName('value');
+          break;
+        case 'list_splat_pattern':
+          name = p.namedChildren[0] ?? null;
+          kind = 'var_positional';
+          break;
+        case 'dictionary_splat_pattern':
+          name = p.namedChildren[0] ?? null;
+          kind = 'var_keyword';
+          break;
+        case 'keyword_separator':
+          keywordOnly = true;
+          continue;
+        case 'positional_separator':
+          for (let i = 0; i < out.length; i++) out[i] = { ...out[i]!, kind: 'positional_only' };
+          continue;
+        default:
+          continue;
+      }
+      if (!name || name.type !== 'identifier') continue;
+      if (kind === 'var_positional') keywordOnly = true;
+      let dflt: DefaultValue | null = null;
+      if (value) {
+        const lit = evaluateLiteral(value);
+        dflt = lit.ok ? { literal: true, source: value.text, value: lit.value } : { literal: false, source: value.text };
+      }
+      out.push({ name: name.text, kind, annotation: type ? this.annotation(type, src) : null, default: dflt, location: this.location(src, p) });
+    }
+    return out;
+  }
+
+  annotation(node: PyNode | null, src: Source): PyType | null {
+    return node ? this.pyType(node, src) : null;
+  }
+
+  /** Converts an annotation expression; string forward references are parsed again. */
+  pyType(node: PyNode, src: Source, inLiteral = false): PyType {
+    const text = node.text;
+    const span = this.span(src, node);
+    switch (node.type) {
+      case 'type':
+      case 'parenthesized_expression': {
+        const inner = node.namedChildren.filter((c) => c.type !== 'comment');
+        if (inner.length === 1) return this.pyType(inner[0]!, src, inLiteral);
+        return { kind: 'other', text, span };
+      }
+      case 'identifier':
+        return text === 'None' ? { kind: 'none', text, span } : { kind: 'name', name: text, text, span };
+      case 'attribute':
+        return { kind: 'name', name: text.replace(/\s+/g, ''), text, span };
+      case 'none':
+        return { kind: 'none', text, span };
+      case 'ellipsis':
+        return { kind: 'ellipsis', text, span };
+      case 'true':
+      case 'false':
+      case 'integer':
+      case 'float':
+      case 'unary_operator': {
+        const v = evaluateLiteral(node);
+        if (v.ok && (typeof v.value === 'number' || typeof v.value === 'boolean')) return { kind: 'value', value: v.value, text, span };
+        return { kind: 'other', text, span };
+      }
+      case 'string':
+      case 'concatenated_string': {
+        const value = stringValue(node);
+        if (value === null) return { kind: 'other', text, span };
+        if (inLiteral) return { kind: 'value', value, text, span };
+        return this.forwardReference(node, value, src) ?? { kind: 'value', value, text, span };
+      }
+      case 'list':
+      case 'tuple':
+        return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src)), text, span };
+      case 'generic_type': {
+        const head = node.namedChildren[0];
+        const params = node.namedChildren.find((c) => c.type === 'type_parameter');
+        if (!head || !params) return { kind: 'other', text, span };
+        const name = head.text.replace(/\s+/g, '');
+        const literal = /(^|\.)Literal$/.test(name);
+        const args = params.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal));
+        return { kind: 'generic', name, args, text, span };
+      }
+      case 'subscript': {
+        const value = node.childForFieldName('value');
+        if (!value || (value.type !== 'identifier' && value.type !== 'attribute')) return { kind: 'other', text, span };
+        const name = value.text.replace(/\s+/g, '');
+        const literal = /(^|\.)Literal$/.test(name);
+        let subs = node.childrenForFieldName('subscript');
+        // `X[(a, b)]` and `X[a, b]` mean the same; `tuple[()]` keeps its empty tuple.
+        if (subs.length === 1 && subs[0]!.type === 'tuple' && subs[0]!.namedChildren.length > 0) subs = subs[0]!.namedChildren;
+        return { kind: 'generic', name, args: subs.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal)), text, span };
+      }
+      case 'union_type': {
+        const members = node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src));
+        return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
+      }
+      case 'binary_operator': {
+        if (operatorOf(node) !== '|') return { kind: 'other', text, span };
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (!left || !right) return { kind: 'other', text, span };
+        const members = [this.pyType(left, src), this.pyType(right, src)];
+        return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
+      }
+      default:
+        return { kind: 'other', text, span };
+    }
+  }
+
+  /** Parses the content of a string annotation; positions stay those of the outer file. */
+  forwardReference(node: PyNode, value: string, src: Source): PyType | null {
+    const raw = node.text;
+    const quote = /^[rRuU]?('''|"""|'|")/.exec(raw);
+    // Only a plain one-piece string maps offsets one to one.
+    if (!quote || node.type !== 'string' || value !== raw.slice(quote[0].length, raw.length - quote[1]!.length)) return null;
+    const parsed = parsePython(value);
+    if (parsed.root.hasError) return null;
+    const stmt = parsed.root.namedChildren.filter((c) => c.type !== 'comment');
+    if (stmt.length !== 1 || stmt[0]!.type !== 'expression_statement') return null;
+    const expr = stmt[0]!.namedChildren[0];
+    if (!expr) return null;
+    const inner: Source = { ...src, base: src.base + node.startIndex + quote[0].length };
+    return this.pyType(expr, inner);
+  }
+
+  classDefinition(def: PyNode, decorators: readonly PyNode[], src: Source, typeOnly: boolean): void {
+    const nameNode = def.childForFieldName('name');
+    if (!nameNode) return;
+    const name = nameNode.text;
+    this.#classNodes.set(name, def);
+    const superclasses = def.childForFieldName('superclasses');
+    const bases = (superclasses?.namedChildren ?? []).filter((b) => b.type !== 'keyword_argument' && b.type !== 'comment');
+    const keywords = (superclasses?.namedChildren ?? []).filter((b) => b.type === 'keyword_argument');
+    const baseNames = bases.map((b) => b.text.replace(/\s+/g, ''));
+    const lastOf = (n: string) => this.canonical(n).split('.').pop()!;
+
+    if (decorators.some((d) => /^(?:[\w.]+\.)?register_task$/.test(d.namedChildren[0]?.text ?? ''))) this.#registered.add(name);
+
+    const isTaskBase = (n: string, seen: Set<string>): boolean => {
+      if (lastOf(n) === 'Task') return true;
+      const node = this.#classNodes.get(n);
+      if (!node || seen.has(n)) return false;
+      seen.add(n);
+      const sup = node.childForFieldName('superclasses')?.namedChildren ?? [];
+      return sup.some((s) => s.type !== 'keyword_argument' && isTaskBase(s.text.replace(/\s+/g, ''), seen));
+    };
+    if (!typeOnly && baseNames.some((b) => isTaskBase(b, new Set([name])))) {
+      this.#taskClasses.push({ node: def, src });
+      return;
+    }
+
+    const known = (n: string) => this.classes.find((c) => c.name === n);
+    let kind: ExtractedClass['kind'] | null = null;
+    let flavor: EnumFlavor = 'plain';
+    const localBases: string[] = [];
+    for (const b of baseNames) {
+      const last = lastOf(b);
+      const local = known(b);
+      if (local) {
+        kind ??= local.kind;
+        localBases.push(b);
+        if (local.kind === 'enum') flavor = local.enumFlavor;
+      } else if (last === 'TypedDict') kind ??= 'typeddict';
+      else if (last === 'BaseModel' || last === 'RootModel') kind ??= 'pydantic';
+      else if (last === 'NamedTuple') kind ??= 'namedtuple';
+      else if (['Enum', 'IntEnum', 'StrEnum', 'Flag', 'IntFlag'].includes(last)) {
+        kind ??= 'enum';
+        if (last === 'IntEnum' || last === 'IntFlag') flavor = 'int';
+        if (last === 'StrEnum') flavor = 'str';
+      }
+    }
+    if (kind === 'enum') {
+      if (baseNames.some((b) => b === 'str')) flavor = 'str';
+      if (baseNames.some((b) => b === 'int')) flavor = 'int';
+    }
+    if (!kind && decorators.some((d) => /^(?:[\w.]+\.)?dataclass$/.test(decoratorTarget(d)))) kind = 'dataclass';
+    if (!kind) return;
+
+    const body = def.childForFieldName('body');
+    const statements = (body?.namedChildren ?? []).filter((c) => c.type !== 'comment');
+    const doc = docstringOf(def);
+    const total = !keywords.some((k) => k.childForFieldName('name')?.text === 'total' && k.childForFieldName('value')?.type === 'false');
+    const fields: ExtractedField[] = [];
+    const members: ExtractedClass['members'][number][] = [];
+    let autoNext = 1;
+    for (let i = 0; i < statements.length; i++) {
+      const stmt = statements[i]!;
+      if (stmt.type !== 'expression_statement') continue;
+      const assign = stmt.namedChildren[0];
+      if (!assign || assign.type !== 'assignment') continue;
+      const left = assign.childForFieldName('left');
+      const type = assign.childForFieldName('type');
+      const value = assign.childForFieldName('right');
+      if (!left || left.type !== 'identifier') continue;
+      const next = statements[i + 1];
+      const fieldDoc = next && next.type === 'expression_statement' && next.namedChildren[0]?.type === 'string' ? stringValue(next.namedChildren[0]) : null;
+      if (kind === 'enum') {
+        if (type || !value || left.text.startsWith('_')) continue;
+        const lit = evaluateLiteral(value);
+        if (lit.ok && (lit.value === null || typeof lit.value !== 'object')) {
+          members.push({ name: left.text, value: lit.value, literal: true });
+          if (typeof lit.value === 'number') autoNext = lit.value + 1;
+        } else if (value.type === 'call' && /(^|\.)auto$/.test(value.childForFieldName('function')?.text ?? '')) {
+          // enum.auto(): StrEnum uses the lower-cased member name, others count up from 1.
+          if (flavor === 'str') members.push({ name: left.text, value: left.text.toLowerCase(), literal: true });
+          else members.push({ name: left.text, value: autoNext++, literal: true });
+        } else members.push({ name: left.text, value: null, literal: false });
+        continue;
+      }
+      if (!type) continue;
+      let annotation: PyType | null = this.pyType(type, src);
+      const wrapper = annotation.kind === 'generic' ? lastOf(annotation.name) : '';
+      if (wrapper === 'ClassVar' || (annotation.kind === 'name' && ['ClassVar', 'KW_ONLY'].includes(lastOf(annotation.name)))) continue;
+      let required = true;
+      if (kind === 'typeddict') {
+        required = total;
+        // Required/NotRequired/ReadOnly may nest (`NotRequired[ReadOnly[int]]`).
+        while (annotation && annotation.kind === 'generic' && ['Required', 'NotRequired', 'ReadOnly', 'Annotated'].includes(lastOf(annotation.name))) {
+          const w = lastOf(annotation.name);
+          if (w === 'Required') required = true;
+          if (w === 'NotRequired') required = false;
+          annotation = annotation.args[0] ?? null;
+        }
+      } else if (kind !== 'namedtuple' && value) {
+        required = fieldFactoryRequired(value);
+      }
+      fields.push({
+        name: left.text,
+        annotation,
+        required: kind === 'namedtuple' ? true : required,
+        defaultIsNone: value !== null && isNoneDefault(value),
+        doc: fieldDoc === null ? null : cleandoc(fieldDoc),
+      });
+    }
+    this.classes.push({
+      kind,
+      name,
+      module: this.module,
+      file: this.file,
+      fields,
+      members,
+      enumFlavor: flavor,
+      bases: localBases,
+      doc,
+      location: this.location(src, nameNode),
+    });
+  }
+
+  canonical(name: string): string {
+    const dot = name.indexOf('.');
+    const head = dot < 0 ? name : name.slice(0, dot);
+    const target = Object.hasOwn(this.imports, head) ? this.imports[head] : undefined;
+    return target === undefined ? name : target + (dot < 0 ? '' : name.slice(dot));
+  }
+
+  /** Registered `Task` subclasses become tasks (after the whole module is read: registration may come later). */
+  finishClassTasks(): void {
+    for (const { node, src } of this.#taskClasses) {
+      const nameNode = node.childForFieldName('name')!;
+      const className = nameNode.text;
+      const run = this.findRun(node, new Set());
+      if (!run) continue;
+      if (!this.#registered.has(className)) {
+        this.diag(src, nameNode, 'warning', 'unregistered-task-class', `class '${className}' defines run() but is never passed to register_task(), so Celery does not know it; skipped`);
+        continue;
+      }
+      const options: { [key: string]: JsonValue } = {};
+      const nonLiteral: string[] = [];
+      const optionNodes = new Map<string, PyNode>();
+      for (const stmt of node.childForFieldName('body')?.namedChildren ?? []) {
+        const assign = stmt.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+        if (!assign || assign.type !== 'assignment') continue;
+        const left = assign.childForFieldName('left');
+        const right = assign.childForFieldName('right');
+        if (!left || left.type !== 'identifier' || !right || left.text.startsWith('_')) continue;
+        this.setOption(options, nonLiteral, left.text, right);
+        optionNodes.set(left.text, right);
+      }
+      let name = `${this.module}.${className}`;
+      if (Object.hasOwn(options, 'name')) {
+        if (nonLiteral.includes('name') || typeof options['name'] !== 'string') {
+          this.diag(src, optionNodes.get('name')!, 'error', 'non-literal-name', `task name of '${className}' is not a string literal, so the name Celery registers cannot be known`);
+        } else name = options['name'];
+      }
+      const params = this.parameters(run.node, run.src);
+      this.tasks.push({
+        name,
+        function: className,
+        module: this.module,
+        kind: 'class',
+        async: run.node.children[0]?.type === 'async',
+        // run(self, ...) receives the task itself, as a bind=True function does.
+        bind: true,
+        params: params.length > 0 && params[0]!.kind !== 'var_positional' ? params.slice(1) : params,
+        returns: this.annotation(run.node.childForFieldName('return_type'), run.src),
+        options,
+        nonLiteralOptions: nonLiteral,
+        doc: docstringOf(node) ?? docstringOf(run.node),
+        location: this.location(src, nameNode),
+      });
+    }
+    // Class tasks sit in the task list by position, like function tasks.
+    this.tasks.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+  }
+
+  findRun(cls: PyNode, seen: Set<string>): { node: PyNode; src: Source } | null {
+    const src = this.#taskClasses.find((t) => t.node === cls)?.src;
+    for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
+      const fn = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+      if (fn?.type === 'function_definition' && fn.childForFieldName('name')?.text === 'run' && src) return { node: fn, src };
+    }
+    for (const base of cls.childForFieldName('superclasses')?.namedChildren ?? []) {
+      const b = this.#classNodes.get(base.text);
+      if (b && !seen.has(base.text)) {
+        seen.add(base.text);
+        const found = this.findRun(b, seen);
+        if (found) return found;
+      }
+    }
+    return null;
+  }
+}
+
+function operatorOf(node: PyNode): string | undefined {
+  return node.childForFieldName('operator')?.type;
+}
+
+function decoratorTarget(d: PyNode): string {
+  const expr = d.namedChildren[0];
+  if (!expr) return '';
+  const target = expr.type === 'call' ? expr.childForFieldName('function') : expr;
+  return target?.text.replace(/\s+/g, '') ?? '';
+}
+
+/** `field(...)`/`Field(...)` defaults: required unless given `default`/`default_factory` (or a positional default). */
+function fieldFactoryRequired(value: PyNode): boolean {
+  if (value.type !== 'call') return false;
+  const fn = value.childForFieldName('function')?.text ?? '';
+  if (!/(^|\.)(field|Field)$/.test(fn)) return false;
+  const args = value.childForFieldName('arguments')?.namedChildren ?? [];
+  for (const a of args) {
+    if (a.type === 'keyword_argument') {
+      const k = a.childForFieldName('name')?.text;
+      if (k === 'default' || k === 'default_factory') return a.childForFieldName('value')?.type === 'ellipsis';
+    } else if (a.type !== 'comment') {
+      return a.type === 'ellipsis';
+    }
+  }
+  return true;
+}
+
+function isNoneDefault(value: PyNode): boolean {
+  if (value.type === 'none') return true;
+  if (value.type !== 'call') return false;
+  const fn = value.childForFieldName('function')?.text ?? '';
+  if (!/(^|\.)(field|Field)$/.test(fn)) return false;
+  const args = value.childForFieldName('arguments')?.namedChildren ?? [];
+  const first = args.find((a) => a.type !== 'comment');
+  if (first && first.type !== 'keyword_argument') return first.type === 'none';
+  return args.some((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'default' && a.childForFieldName('value')?.type === 'none');
+}
+
+function docstringOf(def: PyNode): string | null {
+  const body = def.childForFieldName('body');
+  const first = body?.namedChildren.find((c) => c.type !== 'comment');
+  if (!first || first.type !== 'expression_statement') return null;
+  const str = first.namedChildren[0];
+  if (!str || (str.type !== 'string' && str.type !== 'concatenated_string') || first.namedChildren.length !== 1) return null;
+  const value = stringValue(str);
+  if (value === null) return null;
+  const doc = cleandoc(value);
+  return doc === '' ? null : doc;
+}
+
+/**
+ * Extracts one module. With syntax errors, the broken top-level statements are split at
+ * lines that start a new top-level statement and parsed again, so tasks before and after
+ * the error are still found; each error is reported once, at the first ERROR or MISSING
+ * node of its piece.
+ */
+export function extractModule(file: string, module: string, text: string): ExtractedModule {
+  const x = new ModuleExtractor(file, module);
+  const lines = new LineMap(text);
+  const top: Source = { file, module, text, lines, base: 0 };
+  const parsed = parsePython(text);
+  if (!parsed.root.hasError) {
+    x.walkBlock(parsed.root.namedChildren, top, false);
+  } else {
+    for (const node of parsed.root.children) {
+      if (!node.hasError && node.type !== 'ERROR' && !node.isMissing) {
+        x.walkStatement(node, top, false);
+        continue;
+      }
+      for (const chunk of recoverChunks(text, node.startIndex, node.endIndex)) {
+        const piece = parsePython(text.slice(chunk.start, chunk.end));
+        const src: Source = { ...top, base: chunk.start };
+        for (const err of findSyntaxErrors(piece.root)) {
+          x.diagnostics.push(diagnosticAt(file, lines, chunk.start + err.start, chunk.start + err.end, 'error', 'syntax-error', err.message));
+        }
+        for (const child of piece.root.children) {
+          if (!child.hasError && child.type !== 'ERROR' && !child.isMissing) x.walkStatement(child, src, false);
+        }
+      }
+    }
+    if (!x.diagnostics.some((d) => d.code === 'syntax-error')) {
+      // Recovery found nothing wrong piecewise; report what the whole-file parse saw.
+      for (const err of findSyntaxErrors(parsed.root).slice(0, 1)) {
+        x.diagnostics.push(diagnosticAt(file, lines, err.start, err.end, 'error', 'syntax-error', err.message));
+      }
+    }
+  }
+  x.finishClassTasks();
+  return { file, module, tasks: x.tasks, classes: x.classes, aliases: x.aliases, imports: x.imports, diagnostics: x.diagnostics };
+}

@@ -1,0 +1,98 @@
+/**
+ * What extract.ts hands to typemap.ts: the Python-level facts of one module, with
+ * annotations parsed into {@link PyType} trees but not yet mapped to TypeScript.
+ * Plain data, like the manifest, so typemap can be tested without a parser.
+ */
+import type { Diagnostic } from './diagnostics.js';
+import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
+
+/** Where a piece of annotation sits in its file (1-based, character columns). */
+export interface Span {
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+}
+
+/**
+ * A Python annotation as written. `name` covers `int`, `typing.List`, `models.Point`;
+ * `generic` covers any subscript (`list[int]`, `typing.Optional[str]`); string forward
+ * references are parsed again and appear as what they contain.
+ */
+export type PyType = (
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'generic'; readonly name: string; readonly args: readonly PyType[] }
+  | { readonly kind: 'union'; readonly members: readonly PyType[] }
+  | { readonly kind: 'value'; readonly value: string | number | boolean | null }
+  | { readonly kind: 'ellipsis' }
+  | { readonly kind: 'list'; readonly items: readonly PyType[] }
+  | { readonly kind: 'other' }
+) & { readonly text: string; readonly span: Span };
+
+export interface ExtractedParam {
+  readonly name: string;
+  readonly kind: ParamKind;
+  readonly annotation: PyType | null;
+  readonly default: DefaultValue | null;
+  readonly location: Location;
+}
+
+export interface ExtractedTask {
+  readonly name: string;
+  readonly function: string;
+  readonly module: string;
+  readonly kind: 'function' | 'class';
+  readonly async: boolean;
+  readonly bind: boolean;
+  readonly params: readonly ExtractedParam[];
+  readonly returns: PyType | null;
+  readonly options: { readonly [key: string]: JsonValue };
+  readonly nonLiteralOptions: readonly string[];
+  readonly doc: string | null;
+  readonly location: Location;
+}
+
+export interface ExtractedField {
+  readonly name: string;
+  /** With `Required[]`/`NotRequired[]`/`ClassVar[]`-style wrappers already removed. */
+  readonly annotation: PyType | null;
+  /** False for a default, a default factory, `NotRequired[...]` or a `total=False` TypedDict. */
+  readonly required: boolean;
+  /** `= None`: the field's type gains `null` (implicit Optional). */
+  readonly defaultIsNone: boolean;
+  readonly doc: string | null;
+}
+
+export type EnumFlavor = 'plain' | 'str' | 'int';
+
+export interface ExtractedClass {
+  readonly kind: 'typeddict' | 'dataclass' | 'pydantic' | 'enum' | 'namedtuple';
+  readonly name: string;
+  readonly module: string;
+  readonly file: string;
+  readonly fields: readonly ExtractedField[];
+  /** Enum members with literal values; `null` value when it could not be evaluated. */
+  readonly members: readonly { readonly name: string; readonly value: string | number | boolean | null; readonly literal: boolean }[];
+  readonly enumFlavor: EnumFlavor;
+  /** Names of base classes that are themselves classes of this kind (fields are inherited). */
+  readonly bases: readonly string[];
+  readonly doc: string | null;
+  readonly location: Location;
+}
+
+export interface ExtractedAlias {
+  readonly name: string;
+  readonly type: PyType;
+}
+
+export interface ExtractedModule {
+  readonly file: string;
+  readonly module: string;
+  readonly tasks: readonly ExtractedTask[];
+  readonly classes: readonly ExtractedClass[];
+  readonly aliases: readonly ExtractedAlias[];
+  /** Local name → what it was imported as (`L` → `typing.List`, `t` → `typing`). */
+  readonly imports: { readonly [local: string]: string };
+  readonly diagnostics: readonly Diagnostic[];
+}

@@ -1,0 +1,103 @@
+/**
+ * Every name the generated module invents comes from here: task keys, namespaces,
+ * parameter names and property keys. Collisions are reported by the caller, never
+ * resolved by silent suffixes.
+ */
+
+/** Words that cannot name a parameter in strict-mode TypeScript. */
+const RESERVED = new Set([
+  'arguments', 'await', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
+  'else', 'enum', 'eval', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'implements', 'import', 'in',
+  'instanceof', 'interface', 'let', 'new', 'null', 'package', 'private', 'protected', 'public', 'return', 'static',
+  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield',
+]);
+
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
+/**
+ * `send_receipt` → `sendReceipt`, `SendReceipt` → `sendReceipt`, `HTTPPing` → `httpPing`.
+ * Leading and trailing underscores are kept, so `_internal` stays distinguishable.
+ */
+export function camelCase(name: string): string {
+  const lead = /^_*/.exec(name)![0];
+  const trail = /_*$/.exec(name.slice(lead.length))![0];
+  const core = name.slice(lead.length, name.length - trail.length);
+  if (core === '') return name;
+  const parts = core.split(/_+/).filter((p) => p !== '');
+  const first = lowerFirstWord(parts[0]!);
+  const rest = parts.slice(1).map((p) => p.charAt(0).toUpperCase() + p.slice(1));
+  return lead + first + rest.join('') + trail;
+}
+
+/** Lowercases a leading capital run: `HTTPPing` → `httpPing`, `Add` → `add`, `URL` → `url`. */
+function lowerFirstWord(word: string): string {
+  const run = /^\p{Lu}+/u.exec(word);
+  if (!run) return word;
+  const caps = run[0];
+  if (caps.length === word.length) return word.toLowerCase();
+  if (caps.length === 1) return caps.toLowerCase() + word.slice(1);
+  // The last capital starts the next word.
+  return caps.slice(0, -1).toLowerCase() + word.slice(caps.length - 1);
+}
+
+/** A Python parameter name usable as a TypeScript parameter or tuple label. */
+export function paramName(name: string): string {
+  return RESERVED.has(name) ? `${name}_` : name;
+}
+
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}
+
+/** A property key: bare when it is an identifier name (reserved words are fine there), quoted otherwise. */
+export function propertyKey(name: string): string {
+  return isIdentifier(name) ? name : quote(name);
+}
+
+/** A single-quoted TypeScript string literal. */
+export function quote(value: string): string {
+  let out = "'";
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (ch === "'") out += "\\'";
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + "'";
+}
+
+/**
+ * Names the generated module declares or imports itself; a Python type with one of
+ * these names would shadow it.
+ */
+export const GENERATED_NAMES: ReadonlySet<string> = new Set([
+  'TASK_SPECS', 'TaskHandlers', 'TaskClients', 'createClient', 'createWorker',
+  'bindTask', 'defineTask', 'implementTask', 'Awaitable', 'Celery', 'ClientOf', 'Worker', 'WorkerOptions', 'TaskContext',
+  // Global types the emitted code refers to.
+  'Record', 'Uint8Array', 'PromiseLike',
+]);
+
+/**
+ * The namespace key of each module when several are generated into one file: the
+ * dotted module name without the package prefix all of them share, camelCased
+ * segment by segment and joined (`proj.billing.tasks`, `proj.email.tasks` →
+ * `billingTasks`, `emailTasks`). A module that is the shared prefix itself keeps its
+ * last segment.
+ */
+export function namespaceKeys(modules: readonly string[]): string[] {
+  const split = modules.map((m) => m.split('.'));
+  let common = 0;
+  if (split.length > 1) {
+    const shortest = Math.min(...split.map((s) => s.length));
+    while (common < shortest - 1 && split.every((s) => s[common] === split[0]![common])) common++;
+  }
+  return split.map((segments) => {
+    const rest = segments.slice(common);
+    const parts = rest.length > 0 ? rest : segments.slice(-1);
+    return camelCase(parts.map((p, i) => (i === 0 ? p : `_${p}`)).join(''));
+  });
+}

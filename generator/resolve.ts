@@ -1,0 +1,79 @@
+/**
+ * The typemap stage over whole modules: turns extracted tasks (Python annotations) into
+ * manifest tasks (TypeScript types and wire types), and collects the named types they use.
+ */
+import type { Diagnostic } from './diagnostics.js';
+import type { ExtractedModule, ExtractedParam, ExtractedTask } from './extracted.js';
+import type { NamedType, Param, Returns, Task } from './model.js';
+import { type MapContext, type Mapped, TypeMapper, UNKNOWN, union } from './typemap.js';
+
+export interface Resolved {
+  readonly tasks: Task[];
+  readonly types: NamedType[];
+  readonly diagnostics: Diagnostic[];
+}
+
+const NULL: Mapped = { ts: 'null', wire: { type: 'null' } };
+
+export function resolveModules(modules: readonly ExtractedModule[]): Resolved {
+  const mapper = new TypeMapper(modules);
+  const tasks: Task[] = [];
+  for (const m of modules) {
+    for (const t of m.tasks) tasks.push(resolveTask(t, m, mapper));
+  }
+  return { tasks, types: mapper.namedTypes(), diagnostics: mapper.diagnostics };
+}
+
+function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): Task {
+  const serializer = typeof t.options['serializer'] === 'string' ? t.options['serializer'] : undefined;
+  const base = { file: m.file, module: m.module, ...(serializer === undefined ? {} : { serializer }) };
+  const params = t.params.map((p) => resolveParam(p, { ...base, position: 'param' }, mapper));
+  let returns: Returns;
+  if (t.returns) {
+    const mapped = mapper.map(t.returns, { ...base, position: 'return' });
+    returns = { annotation: t.returns.text, tsType: mapped.ts, wireType: mapped.wire };
+  } else {
+    mapper.warn({ ...base, position: 'return' }, pointAt(t.location), 'unknown-type', `task '${t.function}' has no return annotation; its result is unknown`);
+    returns = { annotation: null, tsType: UNKNOWN.ts, wireType: UNKNOWN.wire };
+  }
+  return {
+    name: t.name,
+    function: t.function,
+    module: t.module,
+    kind: t.kind,
+    async: t.async,
+    bind: t.bind,
+    params,
+    returns,
+    options: t.options,
+    nonLiteralOptions: t.nonLiteralOptions,
+    doc: t.doc,
+    location: t.location,
+  };
+}
+
+function resolveParam(p: ExtractedParam, ctx: MapContext, mapper: TypeMapper): Param {
+  let mapped: Mapped;
+  if (p.annotation) mapped = mapper.map(p.annotation, ctx);
+  else {
+    mapper.warn(ctx, pointAt(p.location), 'unknown-type', `parameter '${p.name}' has no annotation; its type is unknown`);
+    mapped = UNKNOWN;
+  }
+  // PEP 484's implicit Optional: `x: str = None` receives None when omitted.
+  if (p.default?.literal && p.default.value === null) mapped = union([mapped, NULL]);
+  const variadic = p.kind === 'var_positional' || p.kind === 'var_keyword';
+  return {
+    name: p.name,
+    kind: p.kind,
+    annotation: p.annotation?.text ?? null,
+    tsType: mapped.ts,
+    wireType: mapped.wire,
+    required: !variadic && p.default === null,
+    default: p.default,
+    location: p.location,
+  };
+}
+
+function pointAt(l: { line: number; column: number }) {
+  return { line: l.line, column: l.column, endLine: l.line, endColumn: l.column };
+}

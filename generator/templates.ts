@@ -1,0 +1,33 @@
+/**
+ * Loads and compiles the handlebars templates once. Templates only place slots; every
+ * decision is made in emit.ts. `noEscape`: the output is TypeScript, not HTML.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { ModuleView } from './emit.js';
+
+const PARTIALS = ['spec', 'handlers', 'clients', 'worker'] as const;
+
+let compiled: ((view: ModuleView) => string) | undefined;
+
+/** `templates/` sits at the package root: one level up from generator/, two from dist/generator/. */
+function templatesDir(): string {
+  for (const rel of ['../templates/', '../../templates/']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${dir}module.ts.hbs`)) return dir;
+  }
+  throw new Error('celery-gen: templates/ directory not found next to the generator');
+}
+
+export function renderModule(view: ModuleView): string {
+  if (!compiled) {
+    const dir = templatesDir();
+    const hb = Handlebars.create();
+    const read = (name: string) => readFileSync(`${dir}${name}.ts.hbs`, 'utf8');
+    for (const p of PARTIALS) hb.registerPartial(p, hb.compile(read(p), { noEscape: true, strict: true }));
+    const main = hb.compile(read('module'), { noEscape: true, strict: true });
+    compiled = (v) => main(v);
+  }
+  return compiled(view);
+}
