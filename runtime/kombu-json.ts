@@ -163,24 +163,29 @@ export function quotePython(text: string): string {
   return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
-/** A JS number as Python's `float.__repr__` / `int.__str__` writes it. */
+/** A JS number as Python's `json.dumps` writes it (`int.__str__` / `float.__repr__`, NaN, Infinity). */
 export function pythonNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (n === Infinity) return 'Infinity';
   if (n === -Infinity) return '-Infinity';
+  return finiteNumberRepr(n);
+}
+
+/**
+ * `int.__str__` for safe integers, else `float.__repr__` of a finite number. An integral
+ * value beyond 2^53 is written as the float it almost certainly was (JS cannot hold such
+ * an int exactly; use a bigint for exact big integers).
+ */
+export function finiteNumberRepr(n: number): string {
   if (Object.is(n, -0)) return '-0.0';
-  if (Number.isInteger(n)) {
-    // JS switches to exponent notation at 1e21; the value is integral, so Python's int spelling is exact.
-    return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
-  }
-  // Shortest round-trip digits, as both languages use; only the layout differs.
+  if (Number.isSafeInteger(n)) return String(n);
+  // Shortest round-trip digits, as both languages use; only the layout differs:
+  // Python switches to exponent form below 1e-4 and from 1e16, with 2+ exponent digits.
   const [mantissa, expText] = n.toExponential().split('e') as [string, string];
   const exp = Number(expText);
-  if (exp < -4 || exp >= 16) {
-    const sign = exp < 0 ? '-' : '+';
-    return `${mantissa}e${sign}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  return String(n);
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  const fixed = String(n);
+  return Number.isInteger(n) ? `${fixed}.0` : fixed;
 }
 
 /** `datetime.isoformat()` of a UTC instant: microseconds only when non-zero (6 digits). */

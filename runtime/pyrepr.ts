@@ -16,7 +16,7 @@
  * int or float spelling, bigint → int, string → str, Uint8Array → bytes, arrays → list,
  * plain objects → dict, Date → the ISO string that travels in its place.
  */
-import { pythonIsoFormat } from './kombu-json.js';
+import { finiteNumberRepr, pythonIsoFormat } from './kombu-json.js';
 
 /** Marks an array that Python holds as a tuple (`(2, 3)`, `(7,)`). */
 export class PyTuple {
@@ -77,12 +77,7 @@ export function reprFloatOrInt(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
-  if (Object.is(n, -0)) return '-0.0';
-  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
-  const [mantissa, expText] = n.toExponential().split('e') as [string, string];
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return String(n);
+  return finiteNumberRepr(n);
 }
 
 // Python's str.isprintable() is false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs

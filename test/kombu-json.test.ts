@@ -1,0 +1,153 @@
+// kombu's JSON both ways: bytes identical to Python's json.dumps (vectors from the real
+// Python 3.11 + kombu 5.2.4), kombu 5.3+ typed envelopes decoded as documented, and no
+// prototype pollution whatever the text.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { ProtocolError } from '../runtime/errors.js';
+import { decodeJson, encodeJson } from '../runtime/kombu-json.js';
+
+interface Vector {
+  value: unknown;
+  repr: string;
+  json: string | null;
+}
+const vectors = (
+  JSON.parse(readFileSync(new URL('../fixtures/messages/python/python-vectors.json', import.meta.url), 'utf8')) as { cases: Vector[] }
+).cases;
+
+/** The JS value of a vector as JSON carries it (tuples are lists). */
+function jsonValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (Array.isArray(record['$tuple'])) return record['$tuple'].map(jsonValue);
+    if (typeof record['$float'] === 'string') return { nan: NaN, inf: Infinity, '-inf': -Infinity }[record['$float']];
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record)) Object.defineProperty(out, k, { value: jsonValue(v), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return value;
+}
+
+const badBody = (e: unknown): boolean => e instanceof ProtocolError && e.code === 'BAD_BODY';
+const notJson = (e: unknown): boolean => e instanceof ProtocolError && e.code === 'NOT_JSON';
+
+describe("encodeJson writes Python's json.dumps bytes", () => {
+  for (const v of vectors.filter((x) => x.json !== null)) {
+    const name = v.repr.length > 60 ? `${v.repr.slice(0, 60)}…` : v.repr;
+    test(name, () => {
+      const value = jsonValue(v.value);
+      assert.equal(encodeJson(value), v.json);
+      // and reads back to the same value
+      assert.deepEqual(decodeJson(v.json as string), value);
+    });
+  }
+
+  test('a Date is the string kombu 5.2 writes for an aware UTC datetime', () => {
+    assert.equal(encodeJson([new Date('2024-05-06T07:08:09.123Z')]), '["2024-05-06T07:08:09.123000Z"]');
+    assert.equal(encodeJson(new Date('2024-05-06T07:08:09Z')), '"2024-05-06T07:08:09Z"');
+  });
+
+  test('bytes are refused in plain mode with a clear reason', () => {
+    assert.throws(() => encodeJson([new Uint8Array([1])]), /kombu 5\.2's JSON has no bytes type/);
+  });
+
+  test('typed mode writes kombu 5.3+ envelopes', () => {
+    assert.equal(
+      encodeJson([new Date('2024-05-06T07:08:09.123Z'), new Uint8Array([0, 1, 0x72, 0x61, 0x77]), new Uint8Array([0xff, 0xfe, 0x00, 0x62, 0x69, 0x6e])], { typed: true }),
+      '[{"__type__": "datetime", "__value__": "2024-05-06T07:08:09.123000+00:00"}, {"__type__": "bytes", "__value__": "\\u0000\\u0001raw"}, {"__type__": "base64", "__value__": "//4AYmlu"}]',
+    );
+  });
+
+  test('undefined, bigint, toJSON and refusals', () => {
+    assert.equal(encodeJson({ a: undefined, b: 1 }), '{"b": 1}');
+    assert.equal(encodeJson([undefined]), '[null]');
+    assert.equal(encodeJson(2n ** 70n), '1180591620717411303424');
+    assert.equal(encodeJson({ toJSON: () => 'x' }), '"x"');
+    assert.throws(() => encodeJson(new Set([1])), /cannot send a Set/);
+    assert.throws(() => encodeJson(() => 1), /function/);
+    assert.throws(() => encodeJson({ __type__: 'nope', __value__: 1 }), /unknown marker/);
+  });
+});
+
+describe('decodeJson reads kombu 5.3+ typed envelopes', () => {
+  const cases: [string, string, unknown][] = [
+    ['datetime keeps its ISO text', '{"__type__": "datetime", "__value__": "2024-05-06T07:08:09.123456+00:00"}', '2024-05-06T07:08:09.123456+00:00'],
+    ['date is ISO date text', '{"__type__": "date", "__value__": "2024-05-06"}', '2024-05-06'],
+    ['time is ISO time text', '{"__type__": "time", "__value__": "07:08:09.000500"}', '07:08:09.000500'],
+    ['decimal is its text', '{"__type__": "decimal", "__value__": "-0.5"}', '-0.5'],
+    ['uuid {hex} is the dashed UUID', '{"__type__": "uuid", "__value__": {"hex": "12345678123456781234567812345678"}}', '12345678-1234-5678-1234-567812345678'],
+    ['uuid hex with braces and upper case', '{"__type__": "uuid", "__value__": {"hex": "{ABCDEF00-1234-5678-1234-567812345678}"}}', 'abcdef00-1234-5678-1234-567812345678'],
+    ['bytes is the UTF-8 of its text', '{"__type__": "bytes", "__value__": "\\u0000\\u0001raw"}', new Uint8Array([0, 1, 0x72, 0x61, 0x77])],
+    ['base64', '{"__type__": "base64", "__value__": "//4AYmlu"}', new Uint8Array([0xff, 0xfe, 0x00, 0x62, 0x69, 0x6e])],
+    ['keys spelled with escapes still make an envelope (Python unescapes first)', '{"\\u005f_type__": "decimal", "__value\\u005f_": "1"}', '1'],
+    ['a third key makes it a plain dict', '{"__type__": "decimal", "__value__": "1", "x": 1}', { __type__: 'decimal', __value__: '1', x: 1 }],
+    ['nested inside lists and dicts', '[{"a": [{"__type__": "decimal", "__value__": "2"}]}]', [{ a: ['2'] }]],
+  ];
+  for (const [name, text, expected] of cases) {
+    test(name, () => {
+      assert.deepEqual(decodeJson(text), expected);
+    });
+  }
+
+  const refused: [string, string][] = [
+    ['an unknown marker', '{"__type__": "set", "__value__": [1]}'],
+    ['a non-string marker', '{"__type__": 1, "__value__": "x"}'],
+    ['a uuid whose value is a string (kombu: UUID() argument after ** must be a mapping)', '{"__type__": "uuid", "__value__": "12345678-1234-5678-1234-567812345678"}'],
+    ['a uuid with too few digits', '{"__type__": "uuid", "__value__": {"hex": "1234"}}'],
+    ['a datetime that is not text', '{"__type__": "datetime", "__value__": 5}'],
+    ['bytes with a lone surrogate (Python cannot encode it)', '{"__type__": "bytes", "__value__": "\\ud800"}'],
+    ['base64 that is not base64', '{"__type__": "base64", "__value__": "**"}'],
+  ];
+  for (const [name, text] of refused) {
+    test(`refuses ${name}: BAD_BODY`, () => {
+      assert.throws(() => decodeJson(text), badBody);
+    });
+  }
+});
+
+describe('decodeJson parses what Python json.loads parses, and nothing else', () => {
+  test("Python's NaN / Infinity / -Infinity tokens", () => {
+    const value = decodeJson('[NaN, Infinity, -Infinity, {"k": [1.5, "NaN"]}]') as unknown[];
+    assert.ok(Number.isNaN(value[0]));
+    assert.equal(value[1], Infinity);
+    assert.equal(value[2], -Infinity);
+    assert.deepEqual(value[3], { k: [1.5, 'NaN'] });
+  });
+
+  for (const text of ['', 'hello', '{"a": 1', '[1,]', '\ufeff[1]', '[1] x', 'nan', '[NaN, oops]', "{'a': 1}", '[Infinity', '01']) {
+    test(`NOT_JSON: ${JSON.stringify(text)}`, () => {
+      assert.throws(() => decodeJson(text), notJson);
+    });
+  }
+});
+
+describe('no prototype pollution', () => {
+  const texts = [
+    '{"__proto__": {"polluted": "yes"}}',
+    '[{"__proto__": {"polluted": "yes"}, "v": {"__type__": "decimal", "__value__": "1"}}]',
+    '{"__proto__": {"__type__": "decimal", "__value__": "1"}}',
+    '{"__proto__": {"polluted": "yes"}, "n": NaN}',
+    '{"constructor": {"prototype": {"polluted": "yes"}}, "\\u0041": 1}',
+  ];
+  for (const text of texts) {
+    test(text, () => {
+      const value = decodeJson(text) as Record<string, unknown> | Record<string, unknown>[];
+      const obj = (Array.isArray(value) ? value[0] : value) as Record<string, unknown>;
+      assert.equal(Object.getPrototypeOf(obj), Object.prototype);
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+      assert.equal((Object.prototype as Record<string, unknown>)['polluted'], undefined);
+      if (text.includes('__proto__')) {
+        assert.ok(Object.hasOwn(obj, '__proto__'), '__proto__ is an own data property');
+        const own = Object.getOwnPropertyDescriptor(obj, '__proto__');
+        assert.ok(own && 'value' in own);
+      }
+    });
+  }
+  test('an envelope under __proto__ is converted in place, as an own property', () => {
+    const obj = decodeJson('{"__proto__": {"__type__": "decimal", "__value__": "1"}}') as Record<string, unknown>;
+    assert.equal(Object.getOwnPropertyDescriptor(obj, '__proto__')?.value, '1');
+    assert.equal(Object.getPrototypeOf(obj), Object.prototype);
+  });
+});
