@@ -84,7 +84,7 @@ export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: 
     switch (param.kind) {
       case 'var_positional': {
         const rest = args.slice(positional.length);
-        rest.forEach((value, i) => checkType(fn, `${param.name}[${i}]`, param.type, value));
+        rest.forEach((value, i) => checkType(fn, param.name, param.type, value, `[${i}]`));
         bound.push(rest);
         break;
       }
@@ -128,10 +128,10 @@ function nameList(names: readonly string[]): string {
 // ---------------------------------------------------------------------------------------
 // Type checks
 
-function checkType(fn: string, name: string, type: WireType, value: unknown): void {
-  const problem = mismatch(type, value, '');
+function checkType(fn: string, name: string, type: WireType, value: unknown, at = ''): void {
+  const problem = mismatch(type, value, at);
   if (problem !== null) {
-    const where = problem.path === '' ? `'${name}'` : `'${name}'${problem.path}`;
+    const where = `'${name}'${problem.path}`;
     throw new ArgumentError(`${fn} argument ${where} must be ${problem.expected}, not ${pyTypeName(problem.actual)}`);
   }
 }
