@@ -10,9 +10,13 @@
  *
  * Each delivery stays paired with the channel it arrived on: delivery tags belong to one
  * channel, and acking on another (or a dead one) makes the broker close the channel.
+ *
+ * The broker is reached through a WorkerSource (worker-source.ts): AMQP by default (below),
+ * Redis when the app's broker is redis://. With a key-value result backend (Redis) states
+ * go to a ResultStore instead of the rpc reply.
  */
 import { hostname as osHostname } from 'node:os';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel } from 'amqplib';
 import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './api.js';
 import { bindArguments } from './arguments.js';
 import { runWithContext } from './context.js';
@@ -20,6 +24,7 @@ import { ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import {
   decodeTaskMessage,
+  type EncodedResult,
   encodeResult,
   failureMeta,
   notRegisteredMeta,
@@ -28,16 +33,20 @@ import {
   type TaskRequest,
 } from './protocol.js';
 import { CELERY_QUEUE, messageOf, type Transport } from './transport.js';
+import type { ResultStore, WorkerDelivery, WorkerSource } from './worker-source.js';
 
 interface Delivery {
-  readonly channel: Channel;
-  readonly message: ConsumeMessage;
+  readonly source: WorkerDelivery;
   settled: boolean;
 }
 
 export interface WorkerDeps {
   readonly transport: Transport;
   readonly logger: Logger;
+  /** Where messages come from. @default the AMQP source on `transport` */
+  readonly source?: WorkerSource;
+  /** Set when the app has a key-value result backend: states are stored there instead of replied. */
+  readonly resultStore?: ResultStore;
   /** Called after a signal-initiated stop, before the process exits (the app's close). */
   readonly onSignalStop?: () => Promise<void>;
 }
@@ -58,12 +67,10 @@ export class CeleryWorker implements Worker {
   readonly #concurrency: number;
   readonly #shutdownTimeout: number;
   readonly #handleSignals: boolean;
-  readonly #deadChannels = new WeakSet<Channel>();
+  readonly #source: WorkerSource;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #backlog: Delivery[] = [];
   #running = 0;
-  #channel: Channel | undefined;
-  #consumerTags: string[] = [];
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -78,6 +85,7 @@ export class CeleryWorker implements Worker {
     this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
     this.#handleSignals = options.handleSignals ?? true;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
+    this.#source = deps.source ?? new AmqpWorkerSource(deps.transport, deps.logger);
   }
 
   /** Task names this worker runs. */
@@ -92,33 +100,16 @@ export class CeleryWorker implements Worker {
   }
 
   async #start(): Promise<void> {
-    const { transport, logger } = this.#deps;
-    const channel = await transport.createChannel();
-    this.#channel = channel;
-    channel.on('close', () => {
-      this.#deadChannels.add(channel);
-      if (!this.#stopping) logger.error('worker channel closed unexpectedly; unacked messages will be redelivered', { queues: this.#queues });
-    });
-    // Per-channel limit when several queues share it, so the total never exceeds concurrency;
-    // per-consumer otherwise (quorum queues refuse global QoS).
-    await channel.prefetch(this.#concurrency, this.#queues.length > 1);
-    for (const queue of this.#queues) {
-      await transport.assertQueue(channel, queue, CELERY_QUEUE);
-      const { consumerTag } = await channel.consume(queue, (message) => this.#onMessage(channel, message), { noAck: false });
-      this.#consumerTags.push(consumerTag);
-    }
+    const { logger } = this.#deps;
+    await this.#source.start(this.#queues, this.#concurrency, (delivery) => this.#onMessage(delivery));
     if (this.#handleSignals) installSignals(this);
     logger.info(`worker ${this.hostname} ready.`, { queues: this.#queues, concurrency: this.#concurrency, tasks: this.registered });
   }
 
-  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
-    if (message === null) {
-      this.#deps.logger.warn('the broker cancelled a worker consumer (queue deleted?)', { queues: this.#queues });
-      return;
-    }
-    // Arrived while stopping: left unacked, so closing the channel hands it back to the queue.
+  #onMessage(source: WorkerDelivery): void {
+    // Arrived while stopping: left unacked, so closing the source hands it back to the queue.
     if (this.#stopping) return;
-    const delivery: Delivery = { channel, message, settled: false };
+    const delivery: Delivery = { source, settled: false };
     if (this.#running < this.#concurrency) this.#run(delivery);
     else this.#backlog.push(delivery);
   }
@@ -141,23 +132,13 @@ export class CeleryWorker implements Worker {
   }
 
   async #process(delivery: Delivery): Promise<void> {
-    const { message } = delivery;
-    const { properties, fields } = message;
-    const replyTo = typeof properties.replyTo === 'string' ? properties.replyTo : '';
+    const { message } = delivery.source;
+    const replyTo = typeof message.replyTo === 'string' ? message.replyTo : '';
     let request: TaskRequest;
     try {
-      request = decodeTaskMessage({
-        body: message.content,
-        contentType: properties.contentType,
-        contentEncoding: properties.contentEncoding,
-        headers: properties.headers,
-        correlationId: properties.correlationId,
-        replyTo: properties.replyTo,
-        priority: properties.priority,
-        deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
-      });
+      request = decodeTaskMessage(message);
     } catch (error) {
-      this.#malformed(delivery, error, replyTo);
+      await this.#malformed(delivery, error, replyTo);
       return;
     }
 
@@ -165,9 +146,9 @@ export class CeleryWorker implements Worker {
     if (!implementation) {
       this.#deps.logger.error(`Received unregistered task of type '${request.task}'; rejected and answered NotRegistered`, {
         taskId: request.id,
-        queue: fields.routingKey,
+        queue: message.deliveryInfo.routingKey,
       });
-      this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, notRegisteredMeta(request.id, request.task));
+      await this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, notRegisteredMeta(request.id, request.task), request);
       this.#settle(delivery, 'reject');
       return;
     }
@@ -190,33 +171,33 @@ export class CeleryWorker implements Worker {
       this.#deps.logger.error(`Task ${label} raised ${errorName(named)}: ${messageOf(error)}`);
     }
     if (meta.status !== 'SUCCESS' || !request.ignoreResult) {
-      this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, meta);
+      await this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, meta, request);
     }
     if (acksLate) this.#settle(delivery, 'ack');
   }
 
-  #malformed(delivery: Delivery, error: unknown, replyTo: string): void {
-    const { message } = delivery;
+  async #malformed(delivery: Delivery, error: unknown, replyTo: string): Promise<void> {
+    const { message } = delivery.source;
     const taskId = error instanceof ProtocolError ? error.taskId : undefined;
     const code = error instanceof ProtocolError ? error.code : 'UNKNOWN';
     this.#deps.logger.error(`Rejected a malformed message: ${messageOf(error)}`, {
       code,
       taskId,
       taskName: error instanceof ProtocolError ? error.taskName : undefined,
-      queue: message.fields.routingKey,
-      contentType: message.properties.contentType,
-      bodyBytes: message.content.length,
+      queue: message.deliveryInfo.routingKey,
+      contentType: message.contentType,
+      bodyBytes: message.body.length,
     });
-    if (taskId && replyTo) {
+    if (taskId && (replyTo || this.#deps.resultStore)) {
       const invalid = new NamedError('InvalidTaskError', messageOf(error));
       const meta = failureMeta(taskId, invalid);
-      this.#reply(delivery, replyTo, String(message.properties.correlationId ?? taskId), withModule(meta, 'celery.exceptions'));
+      await this.#reply(delivery, replyTo, String(message.correlationId ?? taskId), withModule(meta, 'celery.exceptions'));
     }
     this.#settle(delivery, 'reject');
   }
 
   #context(request: TaskRequest, delivery: Delivery): TaskContext {
-    const { fields } = delivery.message;
+    const fields = delivery.source.message.deliveryInfo;
     return {
       id: request.id,
       name: request.task,
@@ -232,14 +213,26 @@ export class CeleryWorker implements Worker {
     };
   }
 
-  /** Publishes a result on the delivery's own channel, so it reaches the broker before the ack that follows. */
-  #reply(delivery: Delivery, replyTo: string | null | undefined, correlationId: string, meta: ResultMeta): void {
+  /**
+   * Publishes a result on the delivery's own channel, so it reaches the broker before the ack
+   * that follows; with a key-value result backend, stores it there (awaited before the ack).
+   */
+  async #reply(delivery: Delivery, replyTo: string | null | undefined, correlationId: string, meta: ResultMeta, request?: TaskRequest): Promise<void> {
+    const store = this.#deps.resultStore;
+    if (store) {
+      try {
+        await store.store(meta.task_id, meta, request);
+      } catch (error) {
+        this.#deps.logger.error(`cannot store the result of ${meta.task_id}: ${messageOf(error)}`);
+      }
+      return;
+    }
     if (!replyTo) return;
-    if (this.#deadChannels.has(delivery.channel)) {
+    if (!delivery.source.live) {
       this.#deps.logger.warn('not answering on a closed channel; the message will be redelivered', { taskId: meta.task_id });
       return;
     }
-    let payload: ReturnType<typeof encodeResult>;
+    let payload: EncodedResult;
     try {
       payload = encodeResult(meta);
     } catch (error) {
@@ -248,14 +241,7 @@ export class CeleryWorker implements Worker {
       payload = encodeResult(failureMeta(meta.task_id, new NamedError('EncodeError', messageOf(error))));
     }
     try {
-      delivery.channel.publish('', replyTo, payload.body, {
-        contentType: payload.contentType,
-        contentEncoding: payload.contentEncoding,
-        correlationId,
-        deliveryMode: 1,
-        priority: 0,
-        headers: {},
-      });
+      await delivery.source.reply(replyTo, correlationId, payload);
     } catch (error) {
       this.#deps.logger.error(`cannot publish the result of ${meta.task_id}: ${messageOf(error)}`);
     }
@@ -264,13 +250,13 @@ export class CeleryWorker implements Worker {
   #settle(delivery: Delivery, how: 'ack' | 'reject'): void {
     if (delivery.settled) return;
     delivery.settled = true;
-    if (this.#deadChannels.has(delivery.channel)) {
+    if (!delivery.source.live) {
       this.#deps.logger.warn(`not ${how === 'ack' ? 'acking' : 'rejecting'} on a closed channel; the broker redelivers the message`);
       return;
     }
     try {
-      if (how === 'ack') delivery.channel.ack(delivery.message);
-      else delivery.channel.reject(delivery.message, false);
+      if (how === 'ack') delivery.source.ack();
+      else delivery.source.reject(false);
     } catch (error) {
       this.#deps.logger.error(`${how} failed: ${messageOf(error)}`);
     }
@@ -284,12 +270,7 @@ export class CeleryWorker implements Worker {
   async #stop(): Promise<void> {
     const { logger } = this.#deps;
     if (this.#starting) await this.#starting.catch(() => undefined); // a failed start has nothing to stop
-    const channel = this.#channel;
-    if (channel && !this.#deadChannels.has(channel)) {
-      for (const tag of this.#consumerTags) {
-        await channel.cancel(tag).catch((error: unknown) => logger.warn(`cancel failed: ${messageOf(error)}`));
-      }
-    }
+    await this.#source.cancel().catch((error: unknown) => logger.warn(`cancel failed: ${messageOf(error)}`));
     // Prefetched but unstarted messages stay unacked: closing the channel hands them back.
     const returned = this.#backlog.splice(0).length;
     if (this.#inFlight.size > 0) {
@@ -302,10 +283,7 @@ export class CeleryWorker implements Worker {
       clearTimeout(timer);
       if (timedOut) logger.warn(`${this.#inFlight.size} task(s) still running after ${this.#shutdownTimeout} ms; their messages will be redelivered`);
     }
-    if (channel && !this.#deadChannels.has(channel)) {
-      this.#deadChannels.add(channel);
-      await channel.close().catch((error: unknown) => logger.debug(`channel close failed: ${messageOf(error)}`));
-    }
+    await this.#source.close().catch((error: unknown) => logger.debug(`closing the worker's broker source failed: ${messageOf(error)}`));
     uninstallSignals(this);
     logger.info(`worker ${this.hostname} stopped`, { returnedToQueue: returned });
   }
@@ -331,6 +309,96 @@ function withClassName(error: unknown): unknown {
   const className = (error.constructor as { name?: unknown } | undefined)?.name;
   if (typeof className !== 'string' || className === 'Error' || className === '') return error;
   return Object.create(error, { name: { value: className, enumerable: false } }) as Error;
+}
+
+/**
+ * The AMQP source: one channel, manual acks, prefetch = concurrency. Every delivery stays
+ * paired with that channel; once it closed, nothing is acked on it (the broker requeues).
+ */
+class AmqpWorkerSource implements WorkerSource {
+  readonly #transport: Transport;
+  readonly #logger: Logger;
+  #channel: Channel | undefined;
+  #dead = false;
+  #closing = false;
+  readonly #consumerTags: string[] = [];
+
+  constructor(transport: Transport, logger: Logger) {
+    this.#transport = transport;
+    this.#logger = logger;
+  }
+
+  async start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void> {
+    const channel = await this.#transport.createChannel();
+    this.#channel = channel;
+    channel.on('close', () => {
+      this.#dead = true;
+      if (!this.#closing) this.#logger.error('worker channel closed unexpectedly; unacked messages will be redelivered', { queues });
+    });
+    // Per-channel limit when several queues share it, so the total never exceeds concurrency;
+    // per-consumer otherwise (quorum queues refuse global QoS).
+    await channel.prefetch(prefetch, queues.length > 1);
+    for (const queue of queues) {
+      await this.#transport.assertQueue(channel, queue, CELERY_QUEUE);
+      const { consumerTag } = await channel.consume(
+        queue,
+        (message) => {
+          if (message === null) {
+            this.#logger.warn('the broker cancelled a worker consumer (queue deleted?)', { queues });
+            return;
+          }
+          const { properties, fields } = message;
+          const source = this;
+          onDelivery({
+            message: {
+              body: message.content,
+              contentType: properties.contentType,
+              contentEncoding: properties.contentEncoding,
+              headers: properties.headers,
+              correlationId: properties.correlationId,
+              replyTo: properties.replyTo,
+              priority: properties.priority,
+              deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+            },
+            get live() {
+              return !source.#dead && source.#channel === channel;
+            },
+            ack: () => channel.ack(message),
+            reject: (requeue) => channel.reject(message, requeue),
+            reply: (replyTo, correlationId, payload) => {
+              channel.publish('', replyTo, payload.body, {
+                contentType: payload.contentType,
+                contentEncoding: payload.contentEncoding,
+                correlationId,
+                deliveryMode: 1,
+                priority: 0,
+                headers: {},
+              });
+            },
+          });
+        },
+        { noAck: false },
+      );
+      this.#consumerTags.push(consumerTag);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const channel = this.#channel;
+    if (!channel || this.#dead) return;
+    for (const tag of this.#consumerTags) {
+      await channel.cancel(tag).catch((error: unknown) => this.#logger.warn(`cancel failed: ${messageOf(error)}`));
+    }
+  }
+
+  /** Prefetched but unsettled messages stay unacked: closing the channel hands them back. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const channel = this.#channel;
+    if (!channel || this.#dead) return;
+    this.#dead = true;
+    await channel.close().catch((error: unknown) => this.#logger.debug(`channel close failed: ${messageOf(error)}`));
+  }
 }
 
 function errorName(error: unknown): string {
