@@ -20,7 +20,7 @@ import type { TaskState } from './api.js';
 import { ProtocolError, TaskError } from './errors.js';
 import { decodeJson, encodeJson, pythonIsoFormat } from './kombu-json.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
-import { argsListRepr, argsRepr, kwargsRepr, safeRepr } from './pyrepr.js';
+import { argsListRepr, argsRepr, excRepr, kwargsRepr, safeRepr } from './pyrepr.js';
 import { toWireHeaders } from './wire-headers.js';
 
 export type { TaskState } from './api.js';
@@ -817,7 +817,7 @@ export function failureMeta(taskId: string, error: unknown): ResultMeta {
 export function retryMeta(taskId: string, error: unknown, countdownSeconds: number | null): ResultMeta {
   const info = exceptionInfo(error);
   const when = countdownSeconds === null ? '' : ` in ${countdownSeconds}s`;
-  const reason = `celery.exceptions.Retry: Retry${when}: ${info.exc_type}(${info.exc_message.map((m) => JSON.stringify(m)).join(', ')})`;
+  const reason = `celery.exceptions.Retry: Retry${when}: ${excRepr(info.exc_type, info.exc_message)}`;
   const tb = `${(pythonTraceback(error, info) ?? '').replace(/\n[^\n]*\n$/, '\n')}${reason}\n`;
   return { task_id: taskId, status: 'RETRY', result: info, traceback: tb, children: [[[taskId, null], null]] };
 }
