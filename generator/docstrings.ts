@@ -68,7 +68,8 @@ export function parseDocstring(doc: string): ParsedDoc {
         if (l.trim() !== '' && indentOf(l) <= indent) break;
         body.push(l);
       }
-      if (GOOGLE_RETURNS.test(trimmed)) returns = joinText(body);
+      // `int: The sum.`: the type is the TypeScript signature's business.
+      if (GOOGLE_RETURNS.test(trimmed)) returns = joinText(body).replace(/^[\w.[\], |]+:\s+/, '') || null;
       else {
         for (const [name, text] of googleEntries(body)) addParam(name, text);
       }
@@ -85,7 +86,7 @@ export function parseDocstring(doc: string): ParsedDoc {
       }
       const entries = numpyEntries(body, indent);
       if (NUMPY_RETURNS.test(trimmed)) {
-        returns = entries.map(([name, text]) => (text ? `${name}: ${text}` : name)).join(' ') || null;
+        returns = entries.map(([name, text]) => text || name).join(' ') || null;
       } else {
         for (const [name, text] of entries) addParam(name.split(/\s*,\s*/)[0]!, text);
       }

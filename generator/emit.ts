@@ -145,7 +145,9 @@ function handlerType(t: Task): string {
     else if (p.default && !p.default.literal) parts.push(`${name}: ${p.tsType} | undefined`);
     else parts.push(`${name}: ${p.tsType}`);
   }
-  return `(${parts.join(', ')}) => Awaitable<${t.returns.tsType}>`;
+  // `-> None`: a handler that returns nothing is fine (the worker replies null).
+  const result = t.returns.tsType === 'null' ? 'void | null' : t.returns.tsType;
+  return `(${parts.join(', ')}) => Awaitable<${result}>`;
 }
 
 function paramSpec(p: Param): string {

@@ -19,7 +19,7 @@ import type {
 } from './extracted.js';
 import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
 import { type PyNode, parsePython } from './parse.js';
-import { evaluateLiteral, stringValue } from './py-literal.js';
+import { type LiteralResult, evaluateLiteral, stringValue } from './py-literal.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
 
 /** Per-file state: positions are `base + node.startIndex` (base > 0 for re-parsed chunks). */
@@ -224,7 +224,7 @@ class ModuleExtractor {
     const nameNode = def.childForFieldName('name');
     if (!nameNode) return;
     const fnName = nameNode.text;
-    const { options, nonLiteral, nodes } = this.keywordOptions(found.call, src);
+    const { options, nonLiteral, nodes } = this.keywordOptions(found.call);
     let name = `${this.module}.${fnName}`;
     if (Object.hasOwn(options, 'name')) {
       if (nonLiteral.includes('name') || typeof options['name'] !== 'string') {
@@ -255,10 +255,7 @@ class ModuleExtractor {
     });
   }
 
-  keywordOptions(
-    call: PyNode | null,
-    src: Source,
-  ): { options: { [key: string]: JsonValue }; nonLiteral: string[]; nodes: Map<string, PyNode> } {
+  keywordOptions(call: PyNode | null): { options: { [key: string]: JsonValue }; nonLiteral: string[]; nodes: Map<string, PyNode> } {
     const options: { [key: string]: JsonValue } = {};
     const nonLiteral: string[] = [];
     const nodes = new Map<string, PyNode>();
@@ -271,7 +268,6 @@ class ModuleExtractor {
       this.setOption(options, nonLiteral, key, value);
       nodes.set(key, value);
     }
-    void src;
     return { options, nonLiteral, nodes };
   }
 
@@ -337,12 +333,23 @@ class ModuleExtractor {
       if (kind === 'var_positional') keywordOnly = true;
       let dflt: DefaultValue | null = null;
       if (value) {
-        const lit = evaluateLiteral(value);
+        const lit = this.evaluateDefault(value);
         dflt = lit.ok ? { literal: true, source: value.text, value: lit.value } : { literal: false, source: value.text };
       }
       out.push({ name: name.text, kind, annotation: type ? this.annotation(type, src) : null, default: dflt, location: this.location(src, p) });
     }
     return out;
+  }
+
+  /** A literal, or a member of an Enum defined above (`Color.RED`), whose value is what JSON carries. */
+  evaluateDefault(value: PyNode): LiteralResult {
+    const lit = evaluateLiteral(value);
+    if (lit.ok || value.type !== 'attribute') return lit;
+    const owner = value.childForFieldName('object')?.text;
+    const member = value.childForFieldName('attribute')?.text;
+    const cls = this.classes.find((c) => c.kind === 'enum' && c.name === owner);
+    const m = cls?.members.find((x) => x.name === member && x.literal);
+    return m ? { ok: true, value: m.value } : lit;
   }
 
   annotation(node: PyNode | null, src: Source): PyType | null {

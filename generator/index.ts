@@ -63,7 +63,8 @@ export interface GenerateFilesOptions extends ReadOptions {
 /** Reads the files, derives module names, and generates. */
 export function generateFiles(paths: readonly string[], options: GenerateFilesOptions = {}): GenerateResult {
   const { inputs, diagnostics } = readInputs(paths, options);
-  const base = options.out === undefined ? process.cwd() : dirname(resolve(options.out));
-  const sources = inputs.map((i) => displayPath(relative(base, resolve(i.file))));
+  const cwd = options.cwd ?? process.cwd();
+  const base = options.out === undefined ? cwd : dirname(resolve(cwd, options.out));
+  const sources = inputs.map((i) => displayPath(relative(base, resolve(cwd, i.file))));
   return generate(inputs, { sources }, diagnostics);
 }

@@ -18,6 +18,8 @@ export interface ReadOptions {
   readonly module?: string;
   /** Import root: module names are the paths relative to it. */
   readonly root?: string;
+  /** Directory relative paths are resolved against. @default process.cwd() */
+  readonly cwd?: string;
 }
 
 export function displayPath(path: string): string {
@@ -34,9 +36,10 @@ export function readInputs(paths: readonly string[], options: ReadOptions = {}):
   }
   for (const path of paths) {
     const file = displayPath(path);
+    const abs = resolve(options.cwd ?? '.', path);
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(abs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
@@ -48,7 +51,7 @@ export function readInputs(paths: readonly string[], options: ReadOptions = {}):
       diagnostics.push(decoded.diagnostic);
       continue;
     }
-    const module = options.module ?? moduleNameOf(path, options.root);
+    const module = options.module ?? moduleNameOf(abs, options.root === undefined ? undefined : resolve(options.cwd ?? '.', options.root));
     if (typeof module !== 'string') {
       diagnostics.push(fileDiagnostic(file, 'module-name', module.error));
       continue;

@@ -83,21 +83,20 @@ export const GENERATED_NAMES: ReadonlySet<string> = new Set([
 
 /**
  * The namespace key of each module when several are generated into one file: the
- * dotted module name without the package prefix all of them share, camelCased
- * segment by segment and joined (`proj.billing.tasks`, `proj.email.tasks` →
- * `billingTasks`, `emailTasks`). A module that is the shared prefix itself keeps its
- * last segment.
+ * dotted module name without the leading and trailing segments all of them share,
+ * camelCased and joined (`proj.billing.tasks`, `proj.mail.tasks` → `billing`, `mail`;
+ * `billing.tasks`, `billing.jobs.tasks` → `tasks`, `jobsTasks`). At least one segment
+ * always stays.
  */
 export function namespaceKeys(modules: readonly string[]): string[] {
   const split = modules.map((m) => m.split('.'));
-  let common = 0;
+  let prefix = 0;
+  let suffix = 0;
   if (split.length > 1) {
     const shortest = Math.min(...split.map((s) => s.length));
-    while (common < shortest - 1 && split.every((s) => s[common] === split[0]![common])) common++;
+    while (prefix < shortest - 1 && split.every((s) => s[prefix] === split[0]![prefix])) prefix++;
+    const at = (s: readonly string[], i: number) => s[s.length - 1 - i];
+    while (prefix + suffix < shortest - 1 && split.every((s) => at(s, suffix) === at(split[0]!, suffix))) suffix++;
   }
-  return split.map((segments) => {
-    const rest = segments.slice(common);
-    const parts = rest.length > 0 ? rest : segments.slice(-1);
-    return camelCase(parts.map((p, i) => (i === 0 ? p : `_${p}`)).join(''));
-  });
+  return split.map((segments) => camelCase(segments.slice(prefix, segments.length - suffix).join('_')));
 }

@@ -1,0 +1,85 @@
+/**
+ * Every golden fixtures/<case>/tasks.ts compiles against the runtime's types under the
+ * flags users' configs have (strict, noUnusedLocals, noUnusedParameters,
+ * exactOptionalPropertyTypes), and the type-level tests prove that wrong calls do not.
+ * ts-morph runs the same TypeScript version as `tsc`; it stays off the generate path.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type Diagnostic, Project, ts } from 'ts-morph';
+import { ROOT_DIR, fixtureCases } from './support/generator-fixtures.js';
+
+const TYPE_TESTS = join(ROOT_DIR, 'test/support/generator-type-tests.ts');
+
+function project(): Project {
+  return new Project({
+    tsConfigFilePath: join(ROOT_DIR, 'tsconfig.json'),
+    skipAddingFilesFromTsConfig: true,
+    compilerOptions: {
+      strict: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      exactOptionalPropertyTypes: true,
+      noEmit: true,
+      paths: { 'celery-gen': [join(ROOT_DIR, 'runtime/index.ts')] },
+    },
+  });
+}
+
+function describe(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics
+    .map((d) => {
+      const file = d.getSourceFile()?.getFilePath() ?? '?';
+      const line = d.getLineNumber() ?? 0;
+      return `${file}:${line}: TS${d.getCode()} ${ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, '\n')}`;
+    })
+    .join('\n');
+}
+
+const goldens = fixtureCases()
+  .map((c) => join(c.dir, 'tasks.ts'))
+  .filter((p) => existsSync(p));
+
+test('every golden tasks.ts compiles under strict flags with no diagnostics', () => {
+  assert.ok(goldens.length >= 10, `only ${goldens.length} golden modules`);
+  const p = project();
+  const files = goldens.map((g) => p.addSourceFileAtPath(g));
+  const diagnostics = files.flatMap((f) => f.getPreEmitDiagnostics());
+  assert.equal(diagnostics.length, 0, describe(diagnostics));
+});
+
+test('the type-level tests compile, so every @ts-expect-error is met', () => {
+  const p = project();
+  const file = p.addSourceFileAtPath(TYPE_TESTS);
+  const diagnostics = file.getPreEmitDiagnostics();
+  // An unmet expectation would itself be an error (TS2578, unused @ts-expect-error).
+  assert.equal(diagnostics.length, 0, describe(diagnostics));
+});
+
+test('without its @ts-expect-error, each rejected line fails with the expected error', () => {
+  const source = readFileSync(TYPE_TESTS, 'utf8');
+  const lines = source.split('\n');
+  const expected = new Map<number, number>();
+  const stripped = lines.map((line, i) => {
+    const m = /^(\s*)\/\/ @ts-expect-error TS(\d+)\b/.exec(line);
+    if (!m) return line;
+    // The directive covers the next line, which keeps its number: blank the directive in place.
+    expected.set(i + 2, Number(m[2]));
+    return '';
+  });
+  assert.ok(expected.size >= 10, `only ${expected.size} expectations`);
+  const p = project();
+  const file = p.createSourceFile(join(ROOT_DIR, 'test/support/generator-type-tests.stripped.ts'), stripped.join('\n'));
+  const byLine = new Map<number, number[]>();
+  for (const d of file.getPreEmitDiagnostics()) {
+    const line = d.getLineNumber() ?? 0;
+    byLine.set(line, [...(byLine.get(line) ?? []), d.getCode()]);
+  }
+  for (const [line, code] of expected) {
+    assert.ok(byLine.get(line)?.includes(code), `line ${line} (${lines[line - 1]!.trim()}) should fail with TS${code}, got ${byLine.get(line)?.join(', ') ?? 'no error'}`);
+  }
+  const unexpected = [...byLine.keys()].filter((l) => !expected.has(l));
+  assert.deepEqual(unexpected, [], 'errors on lines that carry no expectation');
+});
