@@ -133,7 +133,13 @@ function runGenerate(o: Options): number {
     process.stdout.write(unifiedDiff(current ?? '', result.text, current === null ? '/dev/null' : `${o.out} (on disk)`, `${o.out} (generated)`));
     return EXIT_STALE;
   }
-  writeAtomically(o.out, result.text);
+  try {
+    writeAtomically(o.out, result.text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    process.stderr.write(`celery-gen: error: cannot write ${o.out}: ${code}\n`);
+    return EXIT_BAD_INPUT;
+  }
   return EXIT_OK;
 }
 
@@ -151,6 +157,8 @@ function runInspect(o: Options): number {
 /** Runs the CLI; returns the exit code. Never throws: internal errors become one line and exit 2. */
 export function main(argv: readonly string[] = hideBin(process.argv)): number {
   try {
+    // @internal: lets the CLI tests prove that internal errors print one line, no stack.
+    if (process.env['CELERY_GEN_TEST_INTERNAL_ERROR'] === '1') throw new Error('simulated internal error');
     const options = parseArgs(argv);
     return options.command === 'inspect' ? runInspect(options) : runGenerate(options);
   } catch (err) {
