@@ -559,7 +559,12 @@ function isSignature(value: unknown): boolean {
 /** A header table as amqplib hands it over, with AMQP byte arrays (`x`) read as UTF-8 text. */
 function normalizeHeaders(raw: unknown): Record<string, unknown> {
   if (raw === null || raw === undefined) return {};
-  if (!isPlainObject(raw)) throw new ProtocolError('BAD_HEADER', `headers must be a table, got ${describe(raw)}`);
+  // Any non-array object, own keys only: amqplib's decoder assigns `fields[key] = value`,
+  // so a "__proto__" header arrives as a table whose prototype was replaced; nothing
+  // inherited from it is read.
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) {
+    throw new ProtocolError('BAD_HEADER', `headers must be a table, got ${describe(raw)}`);
+  }
   return normalizeValue(raw, 0) as Record<string, unknown>;
 }
 
