@@ -33,11 +33,12 @@ interface Waiter {
 export class RpcAsyncResult<R> implements AsyncResult<R> {
   readonly id: string;
   #state: TaskState = 'PENDING';
-  readonly #states: TaskState[] = [];
+  // Allocated on first use: a client may hold thousands of results nobody waits on.
+  #states: TaskState[] | undefined;
   #meta: ResultMeta | undefined;
   #failure: Error | undefined;
-  readonly #waiters = new Set<Waiter>();
-  readonly #listeners = new Set<StateListener>();
+  #waiters: Set<Waiter> | undefined;
+  #listeners: Set<StateListener> | undefined;
 
   constructor(id: string) {
     this.id = id;
@@ -54,7 +55,7 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
 
   /** Every state reported so far, in arrival order (e.g. STARTED, RETRY, STARTED, SUCCESS). */
   get states(): readonly TaskState[] {
-    return this.#states;
+    return this.#states ?? [];
   }
 
   get ready(): boolean {
@@ -63,8 +64,8 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
 
   /** Calls `listener` on every state the worker reports (STARTED, RETRY, then the final one). Returns an unsubscribe function. */
   onState(listener: StateListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    (this.#listeners ??= new Set()).add(listener);
+    return () => this.#listeners?.delete(listener);
   }
 
   get(options: GetOptions = {}): Promise<R> {
@@ -81,10 +82,10 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
           reject(error);
         },
       };
-      this.#waiters.add(waiter);
+      (this.#waiters ??= new Set()).add(waiter);
       if (options.timeout !== undefined) {
         timer = setTimeout(() => {
-          this.#waiters.delete(waiter);
+          this.#waiters?.delete(waiter);
           reject(new TimeoutError(`task ${this.id} did not finish within ${options.timeout} ms (last state ${this.#state})`));
         }, options.timeout);
       }
@@ -101,9 +102,9 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   /** @internal Records a reply; wakes waiters when it is final. */
   receive(meta: ResultMeta): void {
     this.#state = meta.status;
-    this.#states.push(meta.status);
+    (this.#states ??= []).push(meta.status);
     this.#meta = meta;
-    for (const listener of this.#listeners) {
+    for (const listener of this.#listeners ?? []) {
       try {
         listener(this.#state, meta);
       } catch (error) {
@@ -112,9 +113,9 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
         });
       }
     }
-    if (!READY_STATES.has(this.#state)) return;
+    if (!READY_STATES.has(this.#state) || !this.#waiters) return;
     const waiters = [...this.#waiters];
-    this.#waiters.clear();
+    this.#waiters = undefined;
     if (meta.status === 'SUCCESS') for (const w of waiters) w.resolve(meta.result);
     else {
       const error: TaskError = taskErrorFromMeta(meta);
@@ -125,8 +126,8 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   /** @internal Ends the wait with an error that is not the task's (backend closed, consumer lost). */
   abandon(error: Error): void {
     this.#failure = error;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
+    const waiters = [...(this.#waiters ?? [])];
+    this.#waiters = undefined;
     for (const w of waiters) w.reject(error);
   }
 }
@@ -138,6 +139,8 @@ export class RpcResultBackend {
   readonly #logger: Logger;
   readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
   #ready: Promise<string> | undefined;
+  /** Set once the consumer runs; lets publishers skip a promise hop. */
+  #consuming = false;
   #channel: Channel | undefined;
   #closed = false;
 
@@ -166,12 +169,19 @@ export class RpcResultBackend {
       if (this.#channel !== channel) return;
       this.#channel = undefined;
       this.#ready = undefined;
+      this.#consuming = false;
       if (this.#closed) return;
       this.#abandonAll(new TransportError('REPLY_CONSUMER_LOST', `the rpc reply consumer on ${this.queue} was closed; results sent meanwhile are lost`));
     });
     await this.#transport.assertQueue(channel, this.queue, REPLY_QUEUE);
     await channel.consume(this.queue, (message) => this.#onMessage(message), { noAck: true });
+    this.#consuming = true;
     return this.queue;
+  }
+
+  /** True while the reply consumer runs (then `ensure()` has nothing to wait for). */
+  get consuming(): boolean {
+    return this.#consuming && !this.#closed;
   }
 
   /** Registers a task id before its message is published, so an early reply finds it. */
