@@ -2,21 +2,47 @@
  * The application object: configuration, one broker connection (opened lazily, on the
  * first publish or worker start), the rpc:// result backend, and the factories for
  * clients and workers.
+ *
+ * The broker is AMQP or Redis, the backend rpc:// or Redis (every pair Python supports;
+ * resolveBrokerAndBackend in redis-app.ts refuses the others at construction). The Redis
+ * pieces plug into the client's and worker's seams (MessagePublisher, ResultTracker,
+ * WorkerSource, ResultStore).
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { DEFAULT_QUEUE, TaskPublisher } from './client.js';
+import { DEFAULT_QUEUE, type ResultTracker, TaskPublisher } from './client.js';
 import { CeleryGenError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from './results.js';
+import { RedisResultBackend, type SignatureJson } from './redis-backend.js';
+import { RedisBroker } from './redis-broker.js';
+import {
+  type BackendKind,
+  type BrokerKind,
+  RedisMessagePublisher,
+  RedisResultStore,
+  RedisResultTracker,
+  RedisRpcResults,
+  resolveBrokerAndBackend,
+} from './redis-app.js';
 import type { TaskSpec } from './spec.js';
 import { DEFAULT_BROKER_URL, Transport, redactUrl } from './transport.js';
 import { CeleryWorker } from './worker.js';
+import { RedisWorkerSource } from './worker-source.js';
 
 export interface CeleryOptions {
-  /** AMQP URL (`amqp://` or `amqps://`). @default 'amqp://guest:guest@127.0.0.1:5672//' */
+  /** `amqp://`, `amqps://`, `redis://` or `rediss://` URL. @default 'amqp://guest:guest@127.0.0.1:5672//' */
   readonly broker?: string;
-  /** Result backend URL; only `rpc://` for now. @default 'rpc://' */
+  /** Result backend URL: `rpc://` or `redis://` / `rediss://`. @default 'rpc://' */
   readonly backend?: string;
+  /** Python's `broker_transport_options` for a Redis broker. */
+  readonly brokerTransportOptions?: {
+    /** Seconds before an unacked message is handed out again; set it alike on every peer. @default 3600 */
+    readonly visibilityTimeout?: number;
+    /** Milliseconds between checks for such messages while consuming. @default 10000 */
+    readonly restoreInterval?: number;
+  };
+  /** Python's `result_expires` for a Redis backend, seconds; null keeps results forever. @default 86400 */
+  readonly resultExpires?: number | null;
   /** Where the runtime logs. @default consoleLogger() (stderr, level from $CELERY_GEN_LOG_LEVEL or 'info') */
   readonly logger?: Logger;
   /**
@@ -32,8 +58,14 @@ export class Celery {
   readonly options: CeleryOptions;
   readonly logger: Logger;
   readonly #brokerUrl: string;
+  readonly #backendUrl: string;
+  readonly #brokerKind: BrokerKind;
+  readonly #backendKind: BackendKind;
   #transport: Transport | undefined;
   #results: RpcResultBackend | undefined;
+  #redisBroker: RedisBroker | undefined;
+  #redisBackend: RedisResultBackend | undefined;
+  #tracker: (ResultTracker & { close(): Promise<void> }) | undefined;
   #publisher: TaskPublisher | undefined;
   readonly #workers = new Set<CeleryWorker>();
   #closing: Promise<void> | undefined;
@@ -42,22 +74,50 @@ export class Celery {
     this.options = options;
     this.logger = options.logger ?? consoleLogger();
     this.#brokerUrl = options.broker ?? DEFAULT_BROKER_URL;
-    let scheme: string;
     try {
-      scheme = new URL(this.#brokerUrl).protocol;
+      new URL(this.#brokerUrl);
     } catch (error) {
       throw new CeleryGenError('BAD_BROKER_URL', `broker ${redactUrl(this.#brokerUrl)} is not a URL`, { cause: error });
     }
-    if (scheme !== 'amqp:' && scheme !== 'amqps:') {
-      throw new CeleryGenError('UNSUPPORTED_BROKER', `broker ${redactUrl(this.#brokerUrl)}: only amqp:// and amqps:// brokers are supported`);
-    }
-    const backend = options.backend ?? 'rpc://';
-    if (!/^rpc:(\/\/)?$/.test(backend)) {
-      throw new CeleryGenError(
-        'UNSUPPORTED_BACKEND',
-        `result backend ${redactUrl(backend)} is not supported; use 'rpc://' (results over AMQP, as Python's rpc backend)`,
-      );
-    }
+    this.#backendUrl = options.backend ?? 'rpc://';
+    const kinds = resolveBrokerAndBackend(this.#brokerUrl, this.#backendUrl);
+    this.#brokerKind = kinds.broker;
+    this.#backendKind = kinds.backend;
+    // Parse Redis URLs now, so a bad one fails here rather than at the first publish.
+    if (this.#brokerKind === 'redis') void this.redisBroker;
+    if (this.#backendKind === 'redis') void this.redisBackend;
+  }
+
+  /** @internal The Redis broker (redis:// broker URL only). */
+  get redisBroker(): RedisBroker {
+    this.#assertOpen();
+    if (this.#brokerKind !== 'redis') throw new CeleryGenError('NOT_REDIS', 'this app does not use a Redis broker');
+    this.#redisBroker ??= new RedisBroker({
+      url: this.#brokerUrl,
+      log: this.logger,
+      ...(this.options.brokerTransportOptions?.visibilityTimeout !== undefined ? { visibilityTimeout: this.options.brokerTransportOptions.visibilityTimeout } : {}),
+      ...(this.options.brokerTransportOptions?.restoreInterval !== undefined ? { restoreInterval: this.options.brokerTransportOptions.restoreInterval } : {}),
+    });
+    return this.#redisBroker;
+  }
+
+  /** @internal The Redis result backend (redis:// backend URL only). */
+  get redisBackend(): RedisResultBackend {
+    this.#assertOpen();
+    if (this.#backendKind !== 'redis') throw new CeleryGenError('NOT_REDIS', 'this app does not use a Redis result backend');
+    this.#redisBackend ??= new RedisResultBackend({
+      url: this.#backendUrl,
+      log: this.logger,
+      ...(this.options.resultExpires !== undefined ? { expires: this.options.resultExpires } : {}),
+    });
+    return this.#redisBackend;
+  }
+
+  /** Where published tasks' results are awaited: rpc over AMQP, rpc over Redis, or the Redis backend. */
+  #resultTracker(): ResultTracker {
+    if (this.#backendKind === 'rpc' && this.#brokerKind === 'amqp') return this.results;
+    this.#tracker ??= this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger) : new RedisRpcResults(this.redisBroker, this.logger);
+    return this.#tracker;
   }
 
   /** The broker connection (created on first use; connects lazily). */
@@ -77,7 +137,8 @@ export class Celery {
   get publisher(): TaskPublisher {
     this.#publisher ??= new TaskPublisher({
       transport: this.transport,
-      results: this.results,
+      results: this.#resultTracker(),
+      ...(this.#brokerKind === 'redis' ? { messagePublisher: new RedisMessagePublisher(this.redisBroker) } : {}),
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
@@ -106,9 +167,27 @@ export class Celery {
       transport: this.transport,
       logger: this.logger,
       onSignalStop: () => this.close(),
+      ...(this.#brokerKind === 'redis' ? { source: new RedisWorkerSource(this.redisBroker, this.logger) } : {}),
+      ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, this.logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
     });
     this.#workers.add(worker);
     return worker;
+  }
+
+  /** Python's `callback.delay(resl)` at the end of a chord: header results first, then the signature's own args. */
+  async #sendChordCallback(signature: SignatureJson, results: unknown[]): Promise<void> {
+    const options = signature.options ?? {};
+    const text = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+    const priority = typeof options.priority === 'number' ? options.priority : undefined;
+    const taskId = text('task_id');
+    const queue = text('queue');
+    const result = await this.sendTask(signature.task, [results, ...(signature.args ?? [])], { ...(signature.kwargs ?? {}) }, {
+      ...(taskId !== undefined ? { taskId } : {}),
+      ...(queue !== undefined ? { queue } : {}),
+      ...(priority !== undefined ? { priority } : {}),
+    });
+    // Nobody here waits for the callback's result: stop tracking it.
+    this.#resultTracker().forget(result.id);
   }
 
   /** Stops this app's workers (gracefully), the result consumer, then the connection. Idempotent. */
@@ -120,6 +199,9 @@ export class Celery {
   async #close(): Promise<void> {
     await Promise.allSettled([...this.#workers].map((worker) => worker.stop()));
     await this.#results?.close();
+    await this.#tracker?.close();
+    await this.#redisBackend?.close();
+    await this.#redisBroker?.close();
     await this.#transport?.close();
   }
 

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ApplyOptions } from './api.js';
 import type { Logger } from './logger.js';
-import { encodeTaskMessage, type TaskMessageInput } from './protocol.js';
-import type { RpcAsyncResult, RpcResultBackend } from './results.js';
+import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
+import type { RpcAsyncResult } from './results.js';
 import type { TaskSpec } from './spec.js';
 import { CELERY_QUEUE, type Transport } from './transport.js';
 
@@ -20,9 +20,25 @@ export function anonNodename(): string {
   return `gen${process.pid}@${hostname()}`;
 }
 
+/** What a client needs from its result backend (RpcResultBackend, or the Redis one in redis-app.ts). */
+export interface ResultTracker {
+  /** Resolves with the `reply_to` to send (the rpc reply queue, or the client's id with a key-value backend). */
+  ensure(): Promise<string>;
+  /** Registers a task id before its message is published, so an early result finds it. */
+  track<R>(taskId: string): RpcAsyncResult<R>;
+  forget(taskId: string): void;
+}
+
+/** Publishes one encoded task message on a broker other than the AMQP transport (Redis: redis-app.ts). */
+export interface MessagePublisher {
+  publishTask(message: OutgoingMessage, route: Route): Promise<void>;
+}
+
 export interface PublisherDeps {
   readonly transport: Transport;
-  readonly results: RpcResultBackend;
+  readonly results: ResultTracker;
+  /** Set for a non-AMQP broker; the AMQP transport is used otherwise. */
+  readonly messagePublisher?: MessagePublisher;
   readonly logger: Logger;
   /** @default `gen<pid>@<hostname>` */
   readonly origin?: string;
@@ -94,6 +110,7 @@ export class TaskPublisher {
    */
   async publish(input: TaskMessageInput, route: Route): Promise<void> {
     const message = encodeTaskMessage(input);
+    if (this.#deps.messagePublisher) return this.#deps.messagePublisher.publishTask(message, route);
     const { transport } = this.#deps;
     const channel = await transport.publishChannel();
     // Declaring only makes sense for the default exchange, where the routing key is the queue.

@@ -105,6 +105,11 @@ export interface ConsumeOptions {
   readonly prefetch?: number;
   /** Declare the queues' bindings as Python's worker does. @default true */
   readonly declare?: boolean;
+  /**
+   * kombu's `no_ack`: messages are not parked in `unacked` (a crash loses them); ack and
+   * reject do nothing. What Python's rpc result consumer uses. @default false
+   */
+  readonly noAck?: boolean;
 }
 
 export interface RedisConsumer {
@@ -242,7 +247,7 @@ export class RedisBroker {
   consume(queues: readonly string[], handler: DeliveryHandler, options: ConsumeOptions = {}): RedisConsumer {
     if (queues.length === 0) throw new RedisTransportError('NO_QUEUES', 'consume() needs at least one queue');
     const blocking = createRedisClient(this.endpoint, { name: 'celery-gen-consumer', log: this.#log });
-    const consumer = new Consumer(this, blocking, [...queues], handler, options.prefetch ?? 1, this.#log, this.#steps, this.#pollTimeout, this.#restoreInterval);
+    const consumer = new Consumer(this, blocking, [...queues], handler, options.noAck ? 0 : (options.prefetch ?? 1), this.#log, this.#steps, this.#pollTimeout, this.#restoreInterval, options.noAck ?? false);
     this.#consumers.add(consumer);
     consumer.finished.finally(() => this.#consumers.delete(consumer)).catch((error: unknown) => this.#log.error('consumer ended with an error', { error: messageOf(error) }));
     consumer.start(options.declare ?? true);
@@ -352,6 +357,7 @@ class Consumer implements RedisConsumer {
     readonly steps: readonly number[],
     readonly pollTimeout: number,
     readonly restoreInterval: number,
+    readonly noAck: boolean,
   ) {
     this.queues = queues;
     this.#order = [...queues];
@@ -371,10 +377,12 @@ class Consumer implements RedisConsumer {
   async #run(declare: boolean): Promise<void> {
     try {
       if (declare) for (const queue of this.queues) await this.broker.declareQueue(queue);
-      // As a Python worker does when it starts polling: rescue what dead consumers left behind.
-      await this.#restoreVisible();
-      this.#restoreTimer = setInterval(() => void this.#restoreVisible(), this.restoreInterval);
-      this.#restoreTimer.unref();
+      if (!this.noAck) {
+        // As a Python worker does when it starts polling: rescue what dead consumers left behind.
+        await this.#restoreVisible();
+        this.#restoreTimer = setInterval(() => void this.#restoreVisible(), this.restoreInterval);
+        this.#restoreTimer.unref();
+      }
       while (!this.#cancelled) {
         if (this.prefetch > 0 && this.#inFlight.size >= this.prefetch) {
           await new Promise<void>((resolve) => {
@@ -435,6 +443,10 @@ class Consumer implements RedisConsumer {
       return;
     }
     const tag = envelope.deliveryTag || randomUUID();
+    if (this.noAck) {
+      this.#deliver({ ...envelope, deliveryTag: tag, queue, raw, ack: () => Promise.resolve(), reject: () => Promise.resolve() });
+      return;
+    }
     await this.broker.park(tag, raw, envelope.deliveryInfo.exchange, envelope.deliveryInfo.routingKey || queue);
     if (this.#cancelled) {
       // Taken by the last BRPOP after cancel(): straight back where it was.
@@ -460,10 +472,14 @@ class Consumer implements RedisConsumer {
       ack: () => settle(() => this.broker.ack(tag)),
       reject: (requeue: boolean) => settle(() => this.broker.reject(tag, requeue)),
     };
+    this.#deliver(delivery);
+  }
+
+  #deliver(delivery: RedisDelivery): void {
     try {
       this.handler(delivery);
     } catch (error) {
-      this.log.error('delivery handler threw; the message stays unacked and will be restored', { tag, error: messageOf(error) });
+      this.log.error('delivery handler threw; the message stays unacked and will be restored', { tag: delivery.deliveryTag, error: messageOf(error) });
     }
   }
 

@@ -1,0 +1,259 @@
+/**
+ * Redis plugged into the app's seams: the client's MessagePublisher and ResultTracker
+ * (client.ts) and the worker's ResultStore (worker-source.ts), plus the rules for which
+ * broker/backend pairs Python Celery supports.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MessagePublisher, ResultTracker, Route } from './client.js';
+import { CeleryGenError } from './errors.js';
+import type { Logger } from './logger.js';
+import { decodeResult, type OutgoingMessage, type ResultMeta, type TaskRequest } from './protocol.js';
+import { READY_STATES, type ChordCallbackSender, type RedisResultBackend, type RedisResultMeta, type SignatureJson } from './redis-backend.js';
+import type { RedisBroker, RedisConsumer } from './redis-broker.js';
+import { isRedisUrl, messageOf, redactRedisSecrets } from './redis-connection.js';
+import { envelopeFromTaskMessage, storeRequestFromMeta } from './redis-messages.js';
+import { RpcAsyncResult } from './results.js';
+import type { ResultStore } from './worker-source.js';
+import type { GetOptions, TaskState } from './api.js';
+
+export type BrokerKind = 'amqp' | 'redis';
+export type BackendKind = 'rpc' | 'redis';
+
+/**
+ * Classifies the URLs and refuses the pairs Python Celery cannot run, with the reason.
+ * Supported: AMQP + rpc, AMQP + Redis, Redis + Redis, Redis + rpc.
+ */
+export function resolveBrokerAndBackend(brokerUrl: string, backendUrl: string): { broker: BrokerKind; backend: BackendKind } {
+  const shown = (url: string): string => redactRedisSecrets(url);
+  let broker: BrokerKind;
+  if (/^amqps?:\/\//i.test(brokerUrl)) broker = 'amqp';
+  else if (isRedisUrl(brokerUrl)) broker = 'redis';
+  else {
+    throw new CeleryGenError(
+      'UNSUPPORTED_BROKER',
+      `broker ${shown(brokerUrl)} is not supported: use amqp://, amqps://, redis:// or rediss://`,
+    );
+  }
+  let backend: BackendKind;
+  if (/^rpc:(\/\/)?$/i.test(backendUrl)) backend = 'rpc';
+  else if (isRedisUrl(backendUrl)) backend = 'redis';
+  else {
+    throw new CeleryGenError(
+      'UNSUPPORTED_BACKEND',
+      `result backend ${shown(backendUrl)} is not supported: use 'rpc://' (results through the broker) or a redis:// / rediss:// URL`,
+    );
+  }
+  return { broker, backend };
+}
+
+/** Task messages onto kombu-format Redis lists. */
+export class RedisMessagePublisher implements MessagePublisher {
+  constructor(readonly broker: RedisBroker) {}
+
+  async publishTask(message: OutgoingMessage, route: Route): Promise<void> {
+    await this.broker.publish(envelopeFromTaskMessage(message), { exchange: route.exchange, routingKey: route.routingKey, declare: route.exchange === '' });
+  }
+}
+
+/** An AsyncResult fed by the Redis backend: it subscribes when someone first waits for it. */
+class RedisAsyncResult<R> extends RpcAsyncResult<R> {
+  readonly #startWatching: () => void;
+
+  constructor(id: string, startWatching: () => void) {
+    super(id);
+    this.#startWatching = startWatching;
+  }
+
+  override get(options: GetOptions = {}): Promise<R> {
+    this.#startWatching();
+    return super.get(options);
+  }
+}
+
+const TASK_STATES: ReadonlySet<string> = new Set(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'RETRY', 'IGNORED']);
+
+function toResultMeta(meta: RedisResultMeta): ResultMeta | undefined {
+  if (!TASK_STATES.has(meta.status)) return undefined;
+  return { ...meta, status: meta.status as TaskState, children: meta.children === null ? null : [...meta.children] };
+}
+
+/**
+ * The client side of the Redis backend. `reply_to` is still sent (Python sends its app's
+ * oid with every backend); results are awaited by SUBSCRIBE + GET on first `get()`, and
+ * the subscription ends when the result is ready.
+ */
+export class RedisResultTracker implements ResultTracker {
+  readonly oid = randomUUID();
+  readonly #backend: RedisResultBackend;
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, { result: RpcAsyncResult<unknown>; stop?: () => void }>();
+  #closed = false;
+
+  constructor(backend: RedisResultBackend, logger: Logger) {
+    this.#backend = backend;
+    this.#logger = logger;
+  }
+
+  ensure(): Promise<string> {
+    if (this.#closed) return Promise.reject(new CeleryGenError('CLOSED', 'result backend is closed'));
+    return Promise.resolve(this.oid);
+  }
+
+  track<R>(taskId: string): RpcAsyncResult<R> {
+    const existing = this.#pending.get(taskId);
+    if (existing) return existing.result as RpcAsyncResult<R>;
+    let watching = false;
+    const result: RpcAsyncResult<R> = new RedisAsyncResult<R>(taskId, () => {
+      if (watching || result.ready) return;
+      watching = true;
+      this.#watch(taskId, result as RpcAsyncResult<unknown>);
+    });
+    this.#pending.set(taskId, { result: result as RpcAsyncResult<unknown> });
+    return result;
+  }
+
+  #watch(taskId: string, result: RpcAsyncResult<unknown>): void {
+    const entry = this.#pending.get(taskId);
+    this.#backend
+      .watch(taskId, (meta) => {
+        const converted = toResultMeta(meta);
+        if (!converted) {
+          this.#logger.warn('ignoring a stored result with an unknown state', { taskId, status: meta.status });
+          return;
+        }
+        result.receive(converted);
+        if (READY_STATES.has(converted.status)) this.#finish(taskId);
+      })
+      .then(
+        (stop) => {
+          if (result.ready || !this.#pending.has(taskId)) stop();
+          else if (entry) entry.stop = stop;
+        },
+        (error: unknown) => {
+          this.#pending.delete(taskId);
+          result.abandon(new CeleryGenError('RESULT_WAIT_FAILED', `cannot wait for ${taskId} on ${this.#backend.redactedUrl}: ${messageOf(error)}`, { cause: error }));
+        },
+      );
+  }
+
+  #finish(taskId: string): void {
+    const entry = this.#pending.get(taskId);
+    this.#pending.delete(taskId);
+    entry?.stop?.();
+  }
+
+  forget(taskId: string): void {
+    this.#finish(taskId);
+  }
+
+  /** Pending `get()` calls reject; the backend's connections are the app's to close. */
+  close(): Promise<void> {
+    this.#closed = true;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { result, stop } of pending) {
+      stop?.();
+      result.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The worker side: every state goes to `celery-task-meta-<id>`, and a finished chord header
+ * task reports its part (`on_chord_part_return`), the last one sending the callback.
+ */
+export class RedisResultStore implements ResultStore {
+  readonly #backend: RedisResultBackend;
+  readonly #logger: Logger;
+  readonly #sendCallback: ChordCallbackSender;
+
+  constructor(backend: RedisResultBackend, logger: Logger, sendCallback: ChordCallbackSender) {
+    this.#backend = backend;
+    this.#logger = logger;
+    this.#sendCallback = sendCallback;
+  }
+
+  async store(taskId: string, meta: ResultMeta, request?: TaskRequest): Promise<void> {
+    await this.#backend.store(taskId, storeRequestFromMeta(meta, request));
+    const chord = request?.embed.chord;
+    if (!request || !chord || !READY_STATES.has(meta.status)) return;
+    try {
+      const outcome = await this.#backend.onChordPartReturn(
+        { id: request.id, group: request.group, groupIndex: request.groupIndex, chord: chord as SignatureJson },
+        meta.status,
+        meta.result,
+        this.#sendCallback,
+      );
+      this.#logger.debug('chord part recorded', { taskId, group: request.group, outcome });
+    } catch (error) {
+      this.#logger.error(`chord ${request.group ?? '?'}: recording part ${taskId} failed: ${messageOf(error)}`);
+    }
+  }
+}
+
+/**
+ * rpc:// over a Redis broker, as Python's rpc backend does it there: the worker LPUSHes
+ * each reply to the list named by `reply_to` (the anonymous exchange), and the client
+ * consumes that list without acks. Replies are matched by the body's `task_id`.
+ */
+export class RedisRpcResults implements ResultTracker {
+  /** The reply list's name, sent as every task's `reply_to`. */
+  readonly queue = randomUUID();
+  readonly #broker: RedisBroker;
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
+  #consumer: RedisConsumer | undefined;
+  #closed = false;
+
+  constructor(broker: RedisBroker, logger: Logger) {
+    this.#broker = broker;
+    this.#logger = logger;
+  }
+
+  ensure(): Promise<string> {
+    if (this.#closed) return Promise.reject(new CeleryGenError('CLOSED', 'result backend is closed'));
+    this.#consumer ??= this.#broker.consume([this.queue], (delivery) => {
+      let meta: ResultMeta;
+      try {
+        meta = decodeResult(delivery.body, delivery.contentType, delivery.contentEncoding);
+      } catch (error) {
+        this.#logger.warn('ignoring an undecodable reply', { queue: this.queue, error: messageOf(error) });
+        return;
+      }
+      const id = typeof meta.task_id === 'string' && meta.task_id !== '' ? meta.task_id : (delivery.correlationId ?? '');
+      const result = this.#pending.get(id);
+      if (!result) {
+        this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
+        return;
+      }
+      result.receive(meta);
+      if (result.ready) this.#pending.delete(id);
+    }, { noAck: true, declare: false });
+    return Promise.resolve(this.queue);
+  }
+
+  track<R>(taskId: string): RpcAsyncResult<R> {
+    const existing = this.#pending.get(taskId);
+    if (existing) return existing as RpcAsyncResult<R>;
+    const result = new RpcAsyncResult<R>(taskId);
+    this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
+    return result;
+  }
+
+  forget(taskId: string): void {
+    this.#pending.delete(taskId);
+  }
+
+  /** Stops consuming and deletes the reply list (Python declares it auto-delete). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const result of this.#pending.values()) result.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
+    this.#pending.clear();
+    if (this.#consumer) {
+      await this.#consumer.cancel();
+      await this.#broker.deleteQueue(this.queue).catch((error: unknown) => this.#logger.debug('deleting the reply list failed', { error: messageOf(error) }));
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The Celery app with Redis, end to end against Python Celery 5.2.6, in the two
+ * configurations issue 7 names: Redis broker + Redis backend, and AMQP broker + Redis
+ * backend. Both directions (generated TS client → Python worker, Python client → TS
+ * worker), a readable failure each way, a task rescued after a late-acking worker is
+ * SIGKILLed mid-task (each side rescuing the other's), and a chord whose header runs on
+ * one side and whose callback runs on the other.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import amqp from 'amqplib';
+import { Celery, TaskError, silentLogger } from 'celery-gen';
+import { CeleryGenError } from '../runtime/errors.js';
+import { handlers } from '../fixtures/redis-interop/handlers.js';
+import { createClient, createWorker } from '../fixtures/redis-interop/tasks.js';
+import {
+  AMQP_URL,
+  flushTestDbs,
+  REDIS_BACKEND_URL,
+  REDIS_BROKER_URL,
+  redisPeerMissing,
+  runDriver,
+  startPythonRedisWorker,
+  type PythonOutcome,
+  type PythonRedisWorker,
+  uniqueQueue,
+  waitUntil,
+} from './support/redis.js';
+
+const skip = redisPeerMissing();
+const VISIBILITY = 3;
+const GET = { timeout: 20_000 };
+
+describe('Celery app construction: broker/backend pairs', () => {
+  test('every pair Python supports is accepted; others are refused at construction, passwords redacted', async () => {
+    for (const [broker, backend] of [
+      [AMQP_URL, 'rpc://'],
+      [AMQP_URL, 'redis://:pw@127.0.0.1:6379/1'],
+      ['redis://:pw@127.0.0.1:6379/0', 'redis://:pw@127.0.0.1:6379/1'],
+      ['rediss://:pw@127.0.0.1:6379/0', 'rpc://'],
+    ] as const) {
+      await new Celery({ broker, backend, logger: silentLogger }).close();
+    }
+    const refused: [string, string, RegExp][] = [
+      ['sqs://key:secret@localhost', 'rpc://', /broker sqs:\/\/key:\*\*\*@localhost is not supported/],
+      [AMQP_URL, 'db+postgresql://u:secret@h/db', /result backend db\+postgresql:\/\/u:\*\*\*@h\/db is not supported/],
+      ['redis://:secret@h/0', 'mongodb://u:secret@h/db', /result backend mongodb:\/\/u:\*\*\*@h\/db is not supported/],
+      ['redis://:secret@h/zero', 'rpc://', /database must be a number/],
+    ];
+    for (const [broker, backend, message] of refused) {
+      assert.throws(
+        () => new Celery({ broker, backend, logger: silentLogger }),
+        (e: unknown) => e instanceof Error && message.test(e.message) && !e.message.includes('secret'),
+        `${broker} + ${backend}`,
+      );
+    }
+    assert.throws(() => new Celery({ broker: 'redis://h/0', backend: 'cache+memcached://h/' }), (e: unknown) => e instanceof CeleryGenError && e.code === 'UNSUPPORTED_BACKEND');
+  });
+});
+
+const CONFIGS = [
+  { name: 'Redis broker + Redis backend', broker: REDIS_BROKER_URL, backend: REDIS_BACKEND_URL },
+  { name: 'AMQP broker + Redis backend', broker: AMQP_URL, backend: REDIS_BACKEND_URL },
+] as const;
+
+for (const config of CONFIGS) {
+  describe(`${config.name} ↔ Python Celery 5.2.6`, { skip }, () => {
+    const peer = { broker: config.broker, backend: config.backend, visibilityTimeout: VISIBILITY };
+    const apps: Celery[] = [];
+    const pythonWorkers: PythonRedisWorker[] = [];
+    const queues: string[] = [];
+    const newApp = (): Celery => {
+      const app = new Celery({
+        broker: config.broker,
+        backend: config.backend,
+        logger: silentLogger,
+        brokerTransportOptions: { visibilityTimeout: VISIBILITY, restoreInterval: 500 },
+      });
+      apps.push(app);
+      return app;
+    };
+    const queue = (label: string): string => {
+      const name = uniqueQueue(`redis_app_${label}`);
+      queues.push(name);
+      return name;
+    };
+
+    before(flushTestDbs);
+    afterEach(async () => {
+      for (const w of pythonWorkers.splice(0)) await w.kill();
+      await Promise.allSettled(apps.splice(0).map((a) => a.close()));
+    });
+    after(async () => {
+      await flushTestDbs();
+      if (config.broker === AMQP_URL) await deleteAmqpQueues(queues);
+    });
+
+    test('generated TS client → Python worker: a value, and a Python ValueError as TaskError', async () => {
+      const q = queue('py');
+      pythonWorkers.push(await startPythonRedisWorker(q, peer));
+      const tasks = createClient(newApp());
+      assert.equal(await (await tasks.add.applyAsync([2, 3], {}, { queue: q })).get(GET), 5);
+      assert.equal(await (await tasks.tsum.applyAsync([[1, 2, 3, 4]], {}, { queue: q })).get(GET), 10);
+      const failing = await tasks.fail.applyAsync(['python says no'], {}, { queue: q });
+      await assert.rejects(failing.get(GET), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.excType, 'ValueError');
+        assert.equal(e.excModule, 'builtins');
+        assert.deepEqual(e.excMessage, ['python says no']);
+        assert.match(e.traceback ?? '', /raise ValueError\(message\)/);
+        return true;
+      });
+    });
+
+    test('Python client → TS worker: Python get() returns the value and raises the TS failure as a builtin ValueError', async () => {
+      const q = queue('ts');
+      const app = newApp();
+      const worker = createWorker(app, handlers, { queues: [q], concurrency: 2, handleSignals: false });
+      await worker.start();
+      const outcomes = await runDriver<PythonOutcome[]>(
+        {
+          op: 'call',
+          calls: [
+            { task: 'redis_tasks.add', args: [40, 2], options: { queue: q } },
+            { task: 'redis_tasks.add', kwargs: { x: 1, y: 2 }, options: { queue: q } },
+            { task: 'redis_tasks.fail', args: ['ts says no'], options: { queue: q } },
+          ],
+        },
+        peer,
+      );
+      assert.equal(outcomes[0]!.ok && outcomes[0]!.value, 42);
+      assert.equal(outcomes[1]!.ok && outcomes[1]!.value, 3);
+      const failure = outcomes[2]!;
+      assert.equal(failure.ok, false);
+      if (!failure.ok) {
+        assert.equal(failure.type, 'ValueError');
+        assert.equal(failure.module, 'builtins');
+        assert.equal(failure.message, 'ts says no');
+        assert.equal(failure.state, 'FAILURE');
+      }
+      await worker.stop();
+    });
+
+    test('a Python worker SIGKILLed mid-task (acks_late): the TS worker gets the task again and runs it', async () => {
+      const q = queue('kill_py');
+      const dir = mkdtempSync(join(tmpdir(), 'cg-redis-app-'));
+      try {
+        const marker = join(dir, 'marker');
+        const python = await startPythonRedisWorker(q, peer);
+        pythonWorkers.push(python);
+        const app = newApp();
+        const result = await createClient(app).slow.applyAsync([marker, 0.2], {}, { queue: q });
+        // A Python worker sleeping 0.2 s would finish: it must be killed while the marker is fresh.
+        await waitUntil(() => read(marker).includes('started'), 15_000, 'the Python task to start');
+        await python.kill();
+        const worker = createWorker(app, handlers, { queues: [q], handleSignals: false });
+        await worker.start();
+        assert.equal(await result.get(GET), 'ts slept 0.2');
+        assert.match(read(marker), /started \d+\nstarted ts \d+\n/);
+        await worker.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('a TS worker SIGKILLed mid-task: a Python worker gets the task again and runs it', async () => {
+      const q = queue('kill_ts');
+      const dir = mkdtempSync(join(tmpdir(), 'cg-redis-app-'));
+      try {
+        const marker = join(dir, 'marker');
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', fileURLToPath(new URL('./support/redis-ts-worker.ts', import.meta.url)), config.broker, config.backend, q, String(VISIBILITY)],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        try {
+          await waitUntil(() => out.includes('ready'), 20_000, 'the TS worker process');
+          const result = await createClient(newApp()).slow.applyAsync([marker, 1], {}, { queue: q });
+          await waitUntil(() => read(marker).includes('started ts'), 15_000, 'the TS task to start');
+          child.kill('SIGKILL');
+          await exited;
+          // Redis: Python restores timed-out messages when it starts polling; RabbitMQ requeues at once.
+          if (config.broker !== AMQP_URL) await new Promise((r) => setTimeout(r, VISIBILITY * 1000 + 300));
+          pythonWorkers.push(await startPythonRedisWorker(q, peer));
+          assert.equal(await result.get(GET), 'slept 1');
+        } finally {
+          child.kill('SIGKILL');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('a chord: header tasks on the TS worker, callback on a Python worker', async () => {
+      const tsQueue = queue('chord_ts');
+      const pyQueue = queue('chord_py');
+      pythonWorkers.push(await startPythonRedisWorker(pyQueue, peer));
+      const worker = createWorker(newApp(), handlers, { queues: [tsQueue], concurrency: 3, handleSignals: false });
+      await worker.start();
+      const outcome = await runDriver<PythonOutcome>(
+        {
+          op: 'chord',
+          header: [1, 2, 3].map((n) => ({ task: 'redis_tasks.add', args: [n, n], options: { queue: tsQueue } })),
+          body: { task: 'redis_tasks.tsum', options: { queue: pyQueue } },
+          timeout: 20,
+        },
+        peer,
+      );
+      assert.equal(outcome.ok && outcome.value, 12, JSON.stringify(outcome));
+      await worker.stop();
+    });
+
+    test('a chord: header tasks on a Python worker, callback on the TS worker', async () => {
+      const tsQueue = queue('chord_ts');
+      const pyQueue = queue('chord_py');
+      pythonWorkers.push(await startPythonRedisWorker(pyQueue, peer));
+      const seen: number[][] = [];
+      const worker = createWorker(newApp(), { ...handlers, tsum: (values) => (seen.push(values), handlers.tsum(values)) }, { queues: [tsQueue], handleSignals: false });
+      await worker.start();
+      const outcome = await runDriver<PythonOutcome>(
+        {
+          op: 'chord',
+          header: [5, 6].map((n) => ({ task: 'redis_tasks.add', args: [n, 100], options: { queue: pyQueue } })),
+          body: { task: 'redis_tasks.tsum', options: { queue: tsQueue } },
+          timeout: 20,
+        },
+        peer,
+      );
+      assert.equal(outcome.ok && outcome.value, 211, JSON.stringify(outcome));
+      assert.deepEqual(seen, [[105, 106]]);
+      await worker.stop();
+    });
+  });
+}
+
+describe('Redis broker + rpc:// backend ↔ Python Celery 5.2.6', { skip }, () => {
+  const peer = { broker: REDIS_BROKER_URL, backend: 'rpc://' };
+  const apps: Celery[] = [];
+  const pythonWorkers: PythonRedisWorker[] = [];
+  before(flushTestDbs);
+  after(async () => {
+    for (const w of pythonWorkers.splice(0)) await w.kill();
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await flushTestDbs();
+  });
+
+  test('TS client → Python worker and Python client → TS worker, results over Redis lists', async () => {
+    const app = new Celery({ broker: REDIS_BROKER_URL, backend: 'rpc://', logger: silentLogger });
+    apps.push(app);
+    const pyQueue = uniqueQueue('redis_rpc_py');
+    pythonWorkers.push(await startPythonRedisWorker(pyQueue, peer));
+    const tasks = createClient(app);
+    assert.equal(await (await tasks.add.applyAsync([7, 8], {}, { queue: pyQueue })).get(GET), 15);
+    await assert.rejects((await tasks.fail.applyAsync(['rpc no'], {}, { queue: pyQueue })).get(GET), (e: unknown) => e instanceof TaskError && e.excType === 'ValueError');
+
+    const tsQueue = uniqueQueue('redis_rpc_ts');
+    const worker = createWorker(app, handlers, { queues: [tsQueue], handleSignals: false });
+    await worker.start();
+    const outcomes = await runDriver<PythonOutcome[]>(
+      { op: 'call', calls: [{ task: 'redis_tasks.add', args: [1, 1], options: { queue: tsQueue } }, { task: 'redis_tasks.fail', args: ['x'], options: { queue: tsQueue } }] },
+      peer,
+    );
+    assert.equal(outcomes[0]!.ok && outcomes[0]!.value, 2);
+    assert.equal(!outcomes[1]!.ok && outcomes[1]!.type, 'ValueError');
+    // The TS client's own reply list, answered by its own worker too.
+    assert.equal(await (await tasks.add.applyAsync([2, 2], {}, { queue: tsQueue })).get(GET), 4);
+    await worker.stop();
+  });
+});
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+async function deleteAmqpQueues(names: readonly string[]): Promise<void> {
+  const connection = await amqp.connect(AMQP_URL);
+  try {
+    for (const name of names) {
+      const channel = await connection.createChannel();
+      channel.on('error', (error: unknown) => process.stderr.write(`# deleting ${name}: ${String(error)}\n`));
+      await channel.deleteQueue(name);
+      await channel.close();
+    }
+  } finally {
+    await connection.close();
+  }
+}
