@@ -37,16 +37,24 @@ export interface EncodeJsonOptions {
 
 const KNOWN_MARKERS = new Set(['datetime', 'date', 'time', 'decimal', 'uuid', 'bytes', 'base64']);
 
+/**
+ * Python's json module gives up (RecursionError) at about 1000 levels of nesting, so no
+ * peer can read deeper values and none can send them; past this depth we refuse too,
+ * rather than overflow the JS stack.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 // ---------------------------------------------------------------------------------------
 // Encoding
 
 export function encodeJson(value: unknown, options: EncodeJsonOptions = { typed: false }): string {
   const out: string[] = [];
-  writeValue(value, options.typed, out, new Set<object>(), '$');
+  writeValue(value, options.typed, out, new Set<object>(), '$', 0);
   return out.join('');
 }
 
-function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<object>, path: string): void {
+function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<object>, path: string, depth: number): void {
+  if (depth > MAX_JSON_DEPTH) throw new TypeError(`cannot send a value nested more than ${MAX_JSON_DEPTH} levels deep as JSON: Python's json cannot read it`);
   switch (typeof value) {
     case 'string':
       out.push(quotePython(value));
@@ -106,7 +114,7 @@ function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<obj
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(', ');
-      writeValue(value[i], typed, out, seen, `${path}[${i}]`);
+      writeValue(value[i], typed, out, seen, `${path}[${i}]`, depth + 1);
     }
     out.push(']');
     seen.delete(obj);
@@ -114,7 +122,7 @@ function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<obj
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
-    writeValue((toJSON as () => unknown).call(value), typed, out, seen, path);
+    writeValue((toJSON as () => unknown).call(value), typed, out, seen, path, depth + 1);
     return;
   }
   const proto = Object.getPrototypeOf(obj) as unknown;
@@ -138,7 +146,7 @@ function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<obj
   keys.forEach((key, i) => {
     if (i > 0) out.push(', ');
     out.push(quotePython(key), ': ');
-    writeValue(record[key], typed, out, seen, `${path}.${key}`);
+    writeValue(record[key], typed, out, seen, `${path}.${key}`, depth + 1);
   });
   out.push('}');
   seen.delete(obj);
@@ -233,12 +241,13 @@ export function decodeJson(text: string): unknown {
 
 /** Replaces every typed envelope below `root` (post-order, as kombu's object_hook). */
 function reviveEnvelopes(root: unknown): unknown {
-  const visit = (value: unknown): unknown => {
+  const visit = (value: unknown, depth: number): unknown => {
     if (typeof value !== 'object' || value === null) return value;
+    if (depth > MAX_JSON_DEPTH) throw new ProtocolError('BAD_BODY', `body is nested more than ${MAX_JSON_DEPTH} levels deep (Python's json cannot read it either)`);
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (typeof item === 'object' && item !== null) value[i] = visit(item);
+        if (typeof item === 'object' && item !== null) value[i] = visit(item, depth + 1);
       }
       return value;
     }
@@ -247,7 +256,7 @@ function reviveEnvelopes(root: unknown): unknown {
     for (const key of keys) {
       const item = record[key];
       if (typeof item === 'object' && item !== null) {
-        const revived = visit(item);
+        const revived = visit(item, depth + 1);
         // defineProperty, not assignment: a "__proto__" own key must stay a data property.
         if (revived !== item) Object.defineProperty(record, key, { value: revived, writable: true, enumerable: true, configurable: true });
       }
@@ -257,11 +266,14 @@ function reviveEnvelopes(root: unknown): unknown {
     }
     return value;
   };
-  return visit(root);
+  return visit(root, 0);
 }
 
 const HEX32 = /^[0-9a-f]{32}$/i;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// One character class and a length check: a grouped, repeated pattern overflows V8's
+// regex stack on multi-megabyte values.
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+const isBase64 = (text: string): boolean => text.length % 4 === 0 && BASE64_CHARS.test(text);
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function reviveEnvelope(marker: unknown, payload: unknown): unknown {
@@ -293,12 +305,15 @@ function reviveEnvelope(marker: unknown, payload: unknown): unknown {
       if (LONE_SURROGATE.test(payload)) return bad('__value__ is not encodable as UTF-8 (lone surrogate)');
       return new Uint8Array(Buffer.from(payload, 'utf8'));
     case 'base64':
-      if (typeof payload !== 'string' || !BASE64.test(payload)) return bad('__value__ must be base64 text');
+      if (typeof payload !== 'string' || !isBase64(payload)) return bad('__value__ must be base64 text');
       return new Uint8Array(Buffer.from(payload, 'base64'));
     default:
       return bad('unknown marker (kombu raises "Unsupported type" and drops such a message)');
   }
 }
+
+// Sticky: matched in place, without slicing the text.
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
  * Fallback parser for what JSON.parse refuses but Python's json.loads accepts: the
@@ -315,7 +330,7 @@ function parsePythonJson(text: string, original: unknown): unknown {
     while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t' || text[pos] === '\n' || text[pos] === '\r')) pos++;
   };
   const value = (depth: number): unknown => {
-    if (depth > 10_000) return notJson('nested too deeply');
+    if (depth > MAX_JSON_DEPTH) return notJson(`nested more than ${MAX_JSON_DEPTH} levels deep (Python's json cannot read it either)`);
     ws();
     const ch = text[pos];
     if (ch === '{') {
@@ -382,16 +397,29 @@ function parsePythonJson(text: string, original: unknown): unknown {
         return v;
       }
     }
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+    NUMBER.lastIndex = pos;
+    const m = NUMBER.exec(text);
     if (m === null) return notJson(`unexpected character at ${pos}`);
     pos += m[0].length;
     return Number(m[0]);
   };
   const str = (): string => {
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(pos));
-    if (m === null) return notJson(`bad string at ${pos}`);
-    pos += m[0].length;
-    return JSON.parse(m[0]) as string;
+    // A scan, not a regex: a regex over a multi-megabyte string overflows V8's stack.
+    const start = pos;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= text.length) return notJson(`unterminated string at ${start}`);
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c < 0x20) return notJson(`control character in string at ${i}`);
+      i += c === 0x5c ? 2 : 1;
+    }
+    pos = i + 1;
+    try {
+      return JSON.parse(text.slice(start, pos)) as string;
+    } catch (error) {
+      return notJson(`bad escape in string at ${start}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   };
   const result = value(0);
   ws();

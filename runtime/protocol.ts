@@ -801,7 +801,14 @@ export function exceptionInfo(error: unknown): ExceptionInfo {
   }
   if (error instanceof Error) {
     const pythonType = (error as { pythonType?: unknown }).pythonType;
-    const rawName = typeof pythonType === 'string' ? pythonType : error.name;
+    // `class MyError extends Error {}` keeps name 'Error'; its class name is what Python should see.
+    const ctorName = (error.constructor as { name?: unknown } | undefined)?.name;
+    const rawName =
+      typeof pythonType === 'string'
+        ? pythonType
+        : error.name === 'Error' && typeof ctorName === 'string' && PY_IDENTIFIER.test(ctorName)
+          ? ctorName
+          : error.name;
     const name = PY_IDENTIFIER.test(rawName) ? rawName : 'Error';
     return {
       exc_type: name,
@@ -836,6 +843,9 @@ export function pythonTraceback(error: unknown, info: ExceptionInfo = exceptionI
   const frames: string[] = [];
   const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
   for (const line of stack.split('\n')) {
+    // Frames are short; a long line is the error message itself (and the lazy groups below
+    // would be quadratic on it).
+    if (line.length > 2000) continue;
     const m = /^\s*at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/.exec(line);
     if (m) frames.push(`  File "${m[2]}", line ${m[3]}, in ${m[1] ?? '<anonymous>'}\n`);
   }

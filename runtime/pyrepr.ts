@@ -27,15 +27,18 @@ export class PyTuple {
 // repr()
 
 export function pyRepr(value: unknown): string {
-  return reprValue(value, new Set());
+  return reprValue(value, new Set(), 0);
 }
+
+/** Deeper containers print as `[...]` (CPython would raise RecursionError; a repr must not). */
+const MAX_REPR_DEPTH = 200;
 
 /** `ValueError('bad value')`, `NotRegistered('proj.tasks.x')`. */
 export function excRepr(excType: string, excArgs: readonly unknown[]): string {
   return `${excType}(${excArgs.map((a) => pyRepr(a)).join(', ')})`;
 }
 
-function reprValue(value: unknown, seen: Set<object>): string {
+function reprValue(value: unknown, seen: Set<object>, depth: number): string {
   switch (typeof value) {
     case 'string':
       return reprStr(value);
@@ -55,17 +58,17 @@ function reprValue(value: unknown, seen: Set<object>): string {
   if (value === null || typeof value !== 'object') return 'None';
   if (value instanceof Date) return reprStr(Number.isNaN(value.getTime()) ? 'Invalid Date' : pythonIsoFormat(value, 'Z'));
   if (value instanceof Uint8Array) return reprBytes(value);
-  if (seen.has(value)) return value instanceof PyTuple ? '(...)' : Array.isArray(value) ? '[...]' : '{...}';
+  if (seen.has(value) || depth > MAX_REPR_DEPTH) return value instanceof PyTuple ? '(...)' : Array.isArray(value) ? '[...]' : '{...}';
   seen.add(value);
   try {
     if (value instanceof PyTuple) {
-      const parts = value.items.map((v) => reprValue(v, seen));
+      const parts = value.items.map((v) => reprValue(v, seen, depth + 1));
       return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`;
     }
-    if (Array.isArray(value)) return `[${value.map((v) => reprValue(v, seen)).join(', ')}]`;
+    if (Array.isArray(value)) return `[${value.map((v) => reprValue(v, seen, depth + 1)).join(', ')}]`;
     const record = value as Record<string, unknown>;
     return `{${Object.keys(record)
-      .map((k) => `${reprStr(k)}: ${reprValue(record[k], seen)}`)
+      .map((k) => `${reprStr(k)}: ${reprValue(record[k], seen, depth + 1)}`)
       .join(', ')}}`;
   } finally {
     seen.delete(value);

@@ -123,6 +123,24 @@ describe('decodeJson parses what Python json.loads parses, and nothing else', ()
   }
 });
 
+describe('limits: clean errors, never a stack overflow', () => {
+  const deep = (n: number, inner: string): string => '['.repeat(n) + inner + ']'.repeat(n);
+  test("nesting Python's json cannot read is refused on every path", () => {
+    assert.deepEqual(decodeJson(deep(900, '"\\u0041"')), JSON.parse(deep(900, '"A"')));
+    assert.throws(() => decodeJson(deep(100_000, '"\\u0041"')), badBody);
+    assert.throws(() => decodeJson(deep(100_000, 'NaN')), notJson);
+    let value: unknown = 1;
+    for (let i = 0; i < 100_000; i++) value = [value];
+    assert.throws(() => encodeJson(value), /nested more than 1000 levels/);
+  });
+  test('multi-megabyte strings and base64 values', () => {
+    const big = 'x'.repeat(10_000_000);
+    assert.equal((decodeJson(`[NaN, "${big}\\n"]`) as string[])[1]?.length, 10_000_001);
+    const bytes = decodeJson(`{"__type__": "base64", "__value__": "${Buffer.alloc(3_000_000, 7).toString('base64')}"}`) as Uint8Array;
+    assert.equal(bytes.length, 3_000_000);
+  });
+});
+
 describe('no prototype pollution', () => {
   const texts = [
     '{"__proto__": {"polluted": "yes"}}',

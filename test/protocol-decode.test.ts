@@ -261,6 +261,43 @@ describe('bad input that Python Celery 5.2.6 met (captures README §4)', () => {
     });
   }
 
+  test('a body over maxBodyBytes is TOO_LARGE, before parsing, with the id from the headers', () => {
+    const { incoming } = badInput('control-valid-message');
+    assert.throws(
+      () => decodeTaskMessage(incoming, { maxBodyBytes: 10 }),
+      isProtocolError('TOO_LARGE', (e) => {
+        withTask(e);
+        assert.match(e.message, /exceeds the limit of 10 bytes/);
+      }),
+    );
+  });
+
+  test('header values that arrive as AMQP byte arrays are read as text', () => {
+    const { incoming } = badInput('control-valid-message');
+    const headers = { ...(incoming.headers ?? {}), task: Buffer.from('proj.tasks.add'), id: Buffer.from('0b4c0c39-0000-4000-8000-000000000000') };
+    const request = decodeTaskMessage({ ...incoming, headers });
+    assert.equal(request.task, 'proj.tasks.add');
+    assert.equal(request.id, '0b4c0c39-0000-4000-8000-000000000000');
+    assert.throws(() => decodeTaskMessage({ ...incoming, headers: { ...headers, task: Buffer.from([0xff]) } }), isProtocolError('BAD_HEADER'));
+  });
+
+  const headerRefusals: [string, Record<string, unknown>, ProtocolErrorCode][] = [
+    ['retries as a string', { retries: '1' }, 'BAD_HEADER'],
+    ['negative retries', { retries: -1 }, 'BAD_HEADER'],
+    ['an eta Python cannot parse', { eta: 'tomorrow' }, 'BAD_HEADER'],
+    ['a timelimit of one element', { timelimit: [1] }, 'BAD_HEADER'],
+    ['ignore_result as a string', { ignore_result: 'yes' }, 'BAD_HEADER'],
+    ['a task name that is null', { task: null }, 'BAD_HEADER'],
+    ['an empty id', { id: '' }, 'BAD_HEADER'],
+    ['a numeric root_id', { root_id: 5 }, 'BAD_HEADER'],
+  ];
+  for (const [name, patch, code] of headerRefusals) {
+    test(`${name} → ${code}`, () => {
+      const { incoming } = badInput('control-valid-message');
+      assert.throws(() => decodeTaskMessage({ ...incoming, headers: { ...(incoming.headers ?? {}), ...patch } }), isProtocolError(code));
+    });
+  }
+
   test('a hybrid body (dict with args/kwargs) is a task, as Python runs it', () => {
     const { incoming, capture } = badInput('body-json-object');
     const request = decodeTaskMessage(incoming);

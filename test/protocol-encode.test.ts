@@ -181,6 +181,7 @@ describe('encodeTaskMessage formats and defaults', () => {
     ['bytes without typed JSON (kombu 5.2 cannot carry them)', { args: [new Uint8Array([1])] }, 'BAD_BODY'],
     ['a circular argument', { args: (() => { const a: unknown[] = []; a.push(a); return a; })() }, 'BAD_BODY'],
     ['a Map argument', { args: [new Map()] }, 'BAD_BODY'],
+    ['an argument nested deeper than Python can read', { args: [JSON.parse('['.repeat(5000) + ']'.repeat(5000)) as unknown] }, 'BAD_BODY'],
     ['an unknown __type__ envelope (kombu 5.3+ would drop the message)', { args: [{ __type__: 'set', __value__: [] }] }, 'BAD_BODY'],
     ['an empty id', { id: '' }, 'BAD_HEADER'],
     ['a missing task name', { task: undefined }, 'BAD_HEADER'],

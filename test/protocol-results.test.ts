@@ -34,6 +34,7 @@ class ExitError extends Error {
 class BadName extends Error {
   override name = 'my error!';
 }
+class Unnamed extends Error {}
 
 describe('failureMeta / exceptionInfo', () => {
   test('JS builtins with Python namesakes are Python builtins', () => {
@@ -47,6 +48,8 @@ describe('failureMeta / exceptionInfo', () => {
     assert.equal(exceptionInfo(new PrintError('x')).exc_module, JS_EXCEPTION_MODULE);
     assert.equal(exceptionInfo(new ExitError('x')).exc_module, JS_EXCEPTION_MODULE);
     assert.equal(exceptionInfo(new BadName('x')).exc_type, 'Error');
+    // A subclass that keeps name 'Error' is known by its class name, as in Python.
+    assert.deepEqual(exceptionInfo(new Unnamed('u')), { exc_type: 'Unnamed', exc_message: ['u'], exc_module: JS_EXCEPTION_MODULE });
   });
   test('ArgumentError is a TypeError; a Python TaskError keeps its identity; non-Errors are Exception', () => {
     assert.deepEqual(exceptionInfo(new ArgumentError("add() missing 1 required positional argument: 'y'")), {
@@ -59,6 +62,12 @@ describe('failureMeta / exceptionInfo', () => {
     assert.deepEqual(exceptionInfo('a string'), { exc_type: 'Exception', exc_message: ['a string'], exc_module: 'builtins' });
     assert.deepEqual(exceptionInfo({ code: 1 }), { exc_type: 'Exception', exc_message: ['{"code":1}'], exc_module: 'builtins' });
     assert.deepEqual(exceptionInfo(new Error('')).exc_message, []);
+  });
+  test('a huge one-line message does not slow the traceback down', () => {
+    const started = performance.now();
+    const meta = failureMeta('id', new Error(`    at ${'x'.repeat(200_000)} (`));
+    assert.ok(performance.now() - started < 1000);
+    assert.match(String(meta.traceback), /^Traceback/);
   });
   test('the traceback is Python-shaped and carries the JS stack', () => {
     const meta = failureMeta('id-1', new MyError('boom'));
