@@ -83,7 +83,7 @@ function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<obj
   }
   const obj = value as object;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new TypeError(`cannot send an invalid Date as JSON (at ${path})`);
+    if (!isPythonDate(value)) throw new TypeError(`cannot send ${describeDate(value)} as JSON (at ${path}): Python datetimes span years 1 to 9999`);
     if (typed) {
       out.push(`{"__type__": "datetime", "__value__": ${quotePython(pythonIsoFormat(value, '+00:00'))}}`);
     } else {
@@ -194,6 +194,16 @@ export function finiteNumberRepr(n: number): string {
   if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   const fixed = String(n);
   return Number.isInteger(n) ? `${fixed}.0` : fixed;
+}
+
+/** Whether Python's datetime can hold the instant (years 1..9999). */
+export function isPythonDate(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+}
+
+function describeDate(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'an invalid Date' : `the Date ${date.toISOString()}`;
 }
 
 /** `datetime.isoformat()` of a UTC instant: microseconds only when non-zero (6 digits). */

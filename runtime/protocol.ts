@@ -18,7 +18,7 @@
  */
 import type { TaskState } from './api.js';
 import { ProtocolError, TaskError } from './errors.js';
-import { decodeJson, encodeJson, pythonIsoFormat } from './kombu-json.js';
+import { decodeJson, encodeJson, isPythonDate, pythonIsoFormat } from './kombu-json.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
 import { argsListRepr, argsRepr, excRepr, kwargsRepr, safeRepr } from './pyrepr.js';
 import { toWireHeaders } from './wire-headers.js';
@@ -205,13 +205,15 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   const eta = isoHeader(input.eta, 'eta', bad);
   const expires = isoHeader(input.expires, 'expires', bad);
   const embed = normalizeEmbed(input.embed ?? {}, (why) => bad('BAD_BODY', why));
+  // An undefined keyword is "not given": left out of the body, so also out of kwargsrepr.
+  const kwargs = Object.fromEntries(Object.entries(input.kwargs).filter(([, v]) => v !== undefined));
 
   let body: Buffer;
   try {
     body =
       serializer === 'msgpack'
-        ? encodeMsgpack([input.args, input.kwargs, embed])
-        : Buffer.from(encodeJson([input.args, input.kwargs, embed], { typed: input.typedJson ?? false }), 'utf8');
+        ? encodeMsgpack([input.args, kwargs, embed])
+        : Buffer.from(encodeJson([input.args, kwargs, embed], { typed: input.typedJson ?? false }), 'utf8');
   } catch (error) {
     return bad('BAD_BODY', error instanceof Error ? error.message : String(error), error);
   }
@@ -230,7 +232,7 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
     root_id: input.rootId || input.id, // empty root_id defaults to the task id, as Python
     parent_id: input.parentId ?? null,
     argsrepr: input.argsrepr ?? (input.argsReprStyle === 'list' ? argsListRepr(input.args) : argsRepr(input.args)),
-    kwargsrepr: input.kwargsrepr ?? kwargsRepr(input.kwargs),
+    kwargsrepr: input.kwargsrepr ?? kwargsRepr(kwargs),
     origin: input.origin,
     ignore_result: input.ignoreResult ?? false,
   };
@@ -271,7 +273,7 @@ const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:
 function isoHeader(value: Date | string | null | undefined, name: string, bad: (code: 'BAD_HEADER', why: string) => never): string | null {
   if (value === undefined || value === null) return null;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) return bad('BAD_HEADER', `${name} is an invalid Date`);
+    if (!isPythonDate(value)) return bad('BAD_HEADER', `${name} must be a valid Date between years 1 and 9999 (Python's datetime range)`);
     return isoMicros(value);
   }
   if (typeof value !== 'string' || !ISO_DATETIME.test(value)) return bad('BAD_HEADER', `${name} must be a Date or an ISO 8601 string`);

@@ -190,6 +190,8 @@ describe('encodeTaskMessage formats and defaults', () => {
     ['priority 300', { priority: 300 }, 'BAD_HEADER'],
     ['an eta that Python cannot parse', { eta: 'tomorrow' }, 'BAD_HEADER'],
     ['an invalid Date', { expires: new Date(NaN) }, 'BAD_HEADER'],
+    ['an eta beyond year 9999', { eta: new Date('+010000-01-01T00:00:00Z') }, 'BAD_HEADER'],
+    ['a Date argument before year 1', { args: [new Date('-000001-01-01T00:00:00Z')] }, 'BAD_BODY'],
     ['a three-element time limit', { timeLimit: [1, 2, 3] }, 'BAD_HEADER'],
     ['extra headers replacing id', { extraHeaders: { id: 'other' } }, 'BAD_HEADER'],
     ['a binary extra header', { extraHeaders: { blob: Buffer.from('x') } }, 'BAD_HEADER'],
@@ -204,6 +206,12 @@ describe('encodeTaskMessage formats and defaults', () => {
       );
     });
   }
+
+  test('an undefined keyword is not sent, in the body or in kwargsrepr', () => {
+    const out = encodeTaskMessage({ ...base, kwargs: { age: undefined, name: 'Ann' } });
+    assert.equal(out.headers['kwargsrepr'], "{'name': 'Ann'}");
+    assert.match(out.body.toString(), /, \{"name": "Ann"\}, /);
+  });
 
   test('__proto__ in kwargs is sent as an ordinary key', () => {
     const kwargs = JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1}') as Record<string, unknown>;
