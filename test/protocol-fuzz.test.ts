@@ -234,18 +234,27 @@ describe('hostile input: a value or a ProtocolError, nothing else', () => {
 
   test('decodeJson and decodeMsgpack', () => {
     run(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), jsonish.map((v) => JSON.stringify(v) ?? '')), fc.uint8Array({ maxLength: 64 }), (s, bytes) => {
-        try {
-          decodeJson(s);
-        } catch (error) {
-          expectProtocolError(error);
-        }
-        try {
-          decodeMsgpack(bytes);
-        } catch (error) {
-          expectProtocolError(error);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          jsonish.map((v) => JSON.stringify(v) ?? ''),
+          // Deep nesting on every parse path (plain, escaped, Python's NaN).
+          fc.tuple(fc.nat(3000), fc.constantFrom('1', '"\\u0041"', 'NaN', '{"__type__": "decimal", "__value__": "1"}')).map(([n, inner]) => '['.repeat(n) + inner + ']'.repeat(n)),
+        ),
+        fc.uint8Array({ maxLength: 64 }),
+        (s, bytes) => {
+          try {
+            decodeJson(s);
+          } catch (error) {
+            expectProtocolError(error);
+          }
+          try {
+            decodeMsgpack(bytes);
+          } catch (error) {
+            expectProtocolError(error);
+          }
+        },
+      ),
       1500,
     );
   });

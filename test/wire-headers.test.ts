@@ -149,6 +149,31 @@ describe('toWireHeaders', () => {
     assert.ok(encode(wire).includes(Buffer.from('__proto__')));
   });
 
+  test("the captured amqplib-tagged tables: Python failed on exactly the int16 ones, ours have none", () => {
+    const capture = JSON.parse(readFileSync(new URL('../fixtures/messages/celery-5.2/interop-amqplib-style-header-tags.json', import.meta.url), 'utf8')) as {
+      results: { variant: string; headers_as_intended: Record<string, unknown>; content_header_property_bytes_hex: string; replies_on_reply_to_queue: unknown[] }[];
+    };
+    assert.equal(capture.results.length, 6);
+    for (const r of capture.results) {
+      const props = Buffer.from(r.content_header_property_bytes_hex, 'hex');
+      let offset = 2; // property flags
+      offset += 1 + (props[offset] as number);
+      offset += 1 + (props[offset] as number);
+      const captured = props.subarray(offset + 4, offset + 4 + props.readUInt32BE(offset));
+      // The capture is what plain amqplib writes for these headers…
+      assert.deepEqual(encode(r.headers_as_intended), captured, r.variant);
+      const retriesTag = tagOf(r.headers_as_intended, 'retries');
+      const timelimit = r.headers_as_intended['timelimit'] as unknown[];
+      const int16 = retriesTag === 's' || (typeof timelimit[0] === 'number' && Math.abs(timelimit[0]) >= 128 && Math.abs(timelimit[0]) < 32768);
+      // …Python answered nothing for the int16 variants (reconnect loop) and ran the others…
+      assert.equal(r.replies_on_reply_to_queue.length === 0, int16, r.variant);
+      // …and our table for the same headers never uses b or s, and reads back the same values.
+      const ours = toWireHeaders(r.headers_as_intended);
+      assert.ok(['I', 'l'].includes(tagOf(ours, 'retries')), r.variant);
+      assert.deepEqual(codec.decodeFields(encode(ours)), r.headers_as_intended);
+    }
+  });
+
   test('known limit: amqplib cannot decode the `L` tag Python uses for ints outside int32', () => {
     const big = wireCases.find((c) => c.label === 'v2-task-big-retries-header');
     assert.ok(big);
