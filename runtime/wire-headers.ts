@@ -20,10 +20,13 @@
  * - non-integral and non-finite numbers → `d`, as Python writes floats.
  *
  * The reverse direction is not ours to fix: amqplib's `decodeFields` has no case for `L`,
- * so a header int outside int32 from Python (`retries=2**40`) makes amqplib throw
- * `Unexpected type tag "L"` while parsing the content header; amqplib reports that as a
- * frame error and closes the connection, and the message is redelivered to the next
- * consumer. The transport layer must treat that as a connection loss, not a bad message.
+ * so a header int outside int32 from Python (`retries=2**40`, a huge custom header) makes
+ * amqplib throw `Unexpected type tag "L"` while parsing the content header. amqplib emits
+ * that as a `frameError` and closes the whole connection with an error; the unacked
+ * message is redelivered, so a consumer that reconnects meets it again: the mirror image of
+ * py-amqp's loop on amqplib's int16. Celery itself never sends such values by default
+ * (retries, group_index, timelimit, clock are small), and test/wire-headers.test.ts pins
+ * the limitation so an amqplib upgrade that fixes it shows up.
  */
 import { ProtocolError } from './errors.js';
 
