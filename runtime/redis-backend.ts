@@ -94,6 +94,8 @@ export interface RedisResultBackendOptions {
   readonly expires?: number | null;
   /** `result_backend_transport_options.result_chord_ordered`: the join is a zset ordered by group_index. @default true */
   readonly chordOrdered?: boolean;
+  /** Prefix of the connection names `CLIENT LIST` shows (`<prefix>-results`, `<prefix>-results-sub`). @default 'celery-gen' */
+  readonly connectionName?: string;
 }
 
 export type MetaListener = (meta: RedisResultMeta) => void;
@@ -135,6 +137,7 @@ export class RedisResultBackend {
   readonly expires: number | null;
   readonly chordOrdered: boolean;
   readonly #log: RedisLog;
+  readonly #name: string;
   #client: Redis | undefined;
   #subscriber: Redis | undefined;
   /** channel → listeners; a channel is subscribed while it has any. */
@@ -147,6 +150,7 @@ export class RedisResultBackend {
     this.#log = options.log ?? SILENT_REDIS_LOG;
     this.expires = options.expires === undefined ? 86_400 : options.expires;
     this.chordOrdered = options.chordOrdered ?? true;
+    this.#name = options.connectionName ?? 'celery-gen';
   }
 
   get redactedUrl(): string {
@@ -155,7 +159,7 @@ export class RedisResultBackend {
 
   get client(): Redis {
     if (this.#closing) throw new RedisTransportError('CLOSED', 'the Redis result backend is closed');
-    this.#client ??= createRedisClient(this.endpoint, { name: 'celery-gen-results', log: this.#log });
+    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-results`, log: this.#log });
     return this.#client;
   }
 
@@ -202,7 +206,7 @@ export class RedisResultBackend {
   #subscriberClient(): Redis {
     if (this.#closing) throw new RedisTransportError('CLOSED', 'the Redis result backend is closed');
     if (!this.#subscriber) {
-      const subscriber = createRedisClient(this.endpoint, { name: 'celery-gen-results-sub', log: this.#log });
+      const subscriber = createRedisClient(this.endpoint, { name: `${this.#name}-results-sub`, log: this.#log });
       let connectedOnce = false;
       subscriber.on('message', (channel: string, text: string) => this.#dispatch(channel, text));
       subscriber.on('ready', () => {

@@ -83,6 +83,8 @@ export interface RedisBrokerOptions {
   readonly prioritySteps?: readonly number[];
   /** Seconds one BRPOP blocks, which bounds how long `cancel()` waits. @default 1 */
   readonly pollTimeout?: number;
+  /** Prefix of the connection names `CLIENT LIST` shows (`<prefix>-broker`, `<prefix>-consumer`). @default 'celery-gen' */
+  readonly connectionName?: string;
 }
 
 /** A message taken from a queue: acknowledge or reject it exactly once. */
@@ -131,6 +133,7 @@ export class RedisBroker {
   readonly #restoreInterval: number;
   readonly #steps: readonly number[];
   readonly #pollTimeout: number;
+  readonly #name: string;
   #client: Redis | undefined;
   readonly #consumers = new Set<Consumer>();
   readonly #declared = new Set<string>();
@@ -143,6 +146,7 @@ export class RedisBroker {
     this.#restoreInterval = options.restoreInterval ?? 10_000;
     this.#steps = options.prioritySteps ?? PRIORITY_STEPS;
     this.#pollTimeout = options.pollTimeout ?? 1;
+    this.#name = options.connectionName ?? 'celery-gen';
   }
 
   get redactedUrl(): string {
@@ -152,7 +156,7 @@ export class RedisBroker {
   /** The shared command connection (publish, ack, restore), opened on first use. */
   get client(): Redis {
     if (this.#closing) throw new RedisTransportError('CLOSED', 'the Redis broker is closed');
-    this.#client ??= createRedisClient(this.endpoint, { name: 'celery-gen-broker', log: this.#log });
+    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-broker`, log: this.#log });
     return this.#client;
   }
 
@@ -246,7 +250,7 @@ export class RedisBroker {
    */
   consume(queues: readonly string[], handler: DeliveryHandler, options: ConsumeOptions = {}): RedisConsumer {
     if (queues.length === 0) throw new RedisTransportError('NO_QUEUES', 'consume() needs at least one queue');
-    const blocking = createRedisClient(this.endpoint, { name: 'celery-gen-consumer', log: this.#log });
+    const blocking = createRedisClient(this.endpoint, { name: `${this.#name}-consumer`, log: this.#log });
     const consumer = new Consumer(this, blocking, [...queues], handler, options.noAck ? 0 : (options.prefetch ?? 1), this.#log, this.#steps, this.#pollTimeout, this.#restoreInterval, options.noAck ?? false);
     this.#consumers.add(consumer);
     consumer.finished.finally(() => this.#consumers.delete(consumer)).catch((error: unknown) => this.#log.error('consumer ended with an error', { error: messageOf(error) }));

@@ -139,11 +139,13 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
 
   test('waiting does not poll: the command connection stays idle while the subscriber waits', async () => {
     const id = crypto.randomUUID();
-    const waiting = backend.waitForMeta(id, { timeoutMs: 10_000 });
+    const name = `cg-nopoll-${id.slice(0, 8)}`;
+    const own = new RedisResultBackend({ url: REDIS_BACKEND_URL, connectionName: name });
+    const waiting = own.waitForMeta(id, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 2300));
     const admin = rawRedis(REDIS_BACKEND_DB);
     try {
-      const clients = ((await admin.client('LIST')) as string).split('\n').filter((l) => l.includes('name=celery-gen-results '));
+      const clients = ((await admin.client('LIST')) as string).split('\n').filter((l) => l.includes(`name=${name}-results `));
       assert.equal(clients.length, 1);
       const idle = Number(/ idle=(\d+)/.exec(clients[0]!)![1]);
       assert.ok(idle >= 2, `the command connection was idle for ${idle}s while waiting`);
@@ -151,6 +153,7 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
       assert.equal((await waiting).result, 'done');
     } finally {
       admin.disconnect();
+      await own.close();
     }
   });
 
@@ -163,12 +166,14 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
 
   test('the subscriber connection killed while waiting: the result still arrives (read back after the reconnect)', async () => {
     const id = crypto.randomUUID();
-    const waiting = backend.waitForMeta(id, { timeoutMs: 15_000 });
+    const name = `cg-resub-${id.slice(0, 8)}`;
+    const own = new RedisResultBackend({ url: REDIS_BACKEND_URL, connectionName: name });
+    const waiting = own.waitForMeta(id, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 200));
     const admin = rawRedis(REDIS_BACKEND_DB);
     try {
       const list = (await admin.client('LIST')) as string;
-      const sub = list.split('\n').find((l) => l.includes('name=celery-gen-results-sub '));
+      const sub = list.split('\n').find((l) => l.includes(`name=${name}-results-sub `));
       assert.ok(sub, 'the subscriber connection exists');
       await admin.client('KILL', 'ID', /id=(\d+)/.exec(sub)![1]!);
       // Stored at once, probably while the subscriber is reconnecting: only the MGET catch-up can see it.
@@ -176,6 +181,7 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
       assert.equal((await waiting).result, 'survived');
     } finally {
       admin.disconnect();
+      await own.close();
     }
   });
 

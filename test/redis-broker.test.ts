@@ -33,6 +33,8 @@ import {
 import { publishTask, startMiniRunner } from './support/redis-runner.js';
 
 const skip = redisPeerMissing();
+/** Our connections' names, unique per run, so the reconnect test kills only ours. */
+const CONNECTION_NAME = `cg-test-${process.pid}`;
 const PEER = { broker: REDIS_BROKER_URL, backend: REDIS_BACKEND_URL, visibilityTimeout: 3 };
 
 interface EnvelopeFixture {
@@ -121,7 +123,7 @@ describe('Redis broker against the real Redis', { skip }, () => {
   let broker: RedisBroker;
   before(flushTestDbs);
   beforeEach(() => {
-    broker = new RedisBroker({ url: REDIS_BROKER_URL });
+    broker = new RedisBroker({ url: REDIS_BROKER_URL, connectionName: CONNECTION_NAME });
   });
   afterEach(async () => {
     await broker.close();
@@ -145,8 +147,8 @@ describe('Redis broker against the real Redis', { skip }, () => {
     assert.ok(Math.abs(score - Date.now() / 1000) < 5, `unacked_index score is a unix time in seconds (${score})`);
     assert.deepEqual(await redis.smembers(`_kombu.binding.${queue}`), [`${queue}\x06\x16\x06\x16${queue}`]);
     await delivery.ack();
-    assert.equal(await redis.hlen('unacked'), 0);
-    assert.equal(await redis.zcard('unacked_index'), 0);
+    assert.equal(await redis.hexists('unacked', delivery.deliveryTag), 0);
+    assert.equal(await redis.zscore('unacked_index', delivery.deliveryTag), null);
     await consumer.cancel();
   });
 
@@ -159,7 +161,7 @@ describe('Redis broker against the real Redis', { skip }, () => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(got.length, 2, 'no third message while two are unacked');
     assert.equal(consumer.inFlight, 2);
-    assert.equal(await broker.client.hlen('unacked'), 2);
+    assert.equal((await parkedIn(broker, queue)).length, 2);
     assert.equal(await broker.size(queue), 3);
     await got[0]!.ack();
     await waitUntil(() => got.length === 3, 5000, 'the third delivery');
@@ -198,7 +200,7 @@ describe('Redis broker against the real Redis', { skip }, () => {
     await new Promise((r) => setTimeout(r, 1200));
     assert.equal(got.length, 2);
     assert.equal(await broker.size(queue), 0);
-    assert.equal(await broker.client.hlen('unacked'), 0);
+    assert.deepEqual(await parkedIn(broker, queue), []);
     await consumer.cancel();
   });
 
@@ -244,7 +246,7 @@ describe('Redis broker against the real Redis', { skip }, () => {
       await publishTask(broker, queue, 'redis_tasks.add', [3, 4]);
       await waitUntil(() => got.length === 2, 10_000, 'a delivery after the reconnect');
       await got[1]!.ack();
-      assert.equal(await admin.hlen('unacked'), 0);
+      assert.deepEqual(await parkedIn(broker, queue), []);
     } finally {
       admin.disconnect();
       await consumer.cancel();
@@ -261,13 +263,25 @@ describe('Redis broker against the real Redis', { skip }, () => {
   });
 });
 
-/** CLIENT KILL every connection celery-gen opened on our broker db. */
+/**
+ * Task ids parked in `unacked` for one queue. Counting only our (uniquely named) queue keeps
+ * the tests right when another run shares the test database.
+ */
+async function parkedIn(broker: RedisBroker, queue: string): Promise<string[]> {
+  const entries = await broker.client.hvals('unacked');
+  return entries
+    .map((entry) => JSON.parse(entry) as [{ headers: { id: string } }, string, string])
+    .filter(([, , routingKey]) => routingKey === queue)
+    .map(([payload]) => payload.headers.id);
+}
+
+/** CLIENT KILL every connection this test file's broker opened. */
 async function killOurConnections(admin: ReturnType<typeof rawRedis>): Promise<number> {
   const list = (await admin.client('LIST')) as string;
   let killed = 0;
   for (const line of list.split('\n')) {
     const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string]));
-    if (fields.db === String(REDIS_BROKER_DB) && fields.name?.startsWith('celery-gen-')) {
+    if (fields.db === String(REDIS_BROKER_DB) && fields.name?.startsWith(`${CONNECTION_NAME}-`)) {
       killed += Number(await admin.client('KILL', 'ID', fields.id!));
     }
   }
@@ -333,7 +347,7 @@ describe('Redis broker ↔ Python Celery 5.2.6 (Redis broker, Redis backend)', {
     assert.equal(runner.seen.length, 2);
     assert.equal(runner.seen[0]!.delivery.properties.body_encoding, 'base64');
     await runner.cancel();
-    assert.equal(await broker.client.hlen('unacked'), 0);
+    assert.deepEqual(await parkedIn(broker, queue), []);
   });
 
   test('a Python worker killed mid-task (acks_late): the TS consumer restores the task after the visibility timeout and runs it', async () => {
@@ -346,7 +360,7 @@ describe('Redis broker ↔ Python Celery 5.2.6 (Redis broker, Redis backend)', {
       const id = await publishTask(broker, queue, 'redis_tasks.slow', [marker, 30]);
       await waitUntil(() => safeRead(marker).includes('started'), 15_000, 'the Python task to start');
       await worker.kill();
-      assert.equal(await broker.client.hlen('unacked'), 1, 'the killed worker left the task parked in unacked');
+      assert.deepEqual(await parkedIn(broker, queue), [id], 'the killed worker left the task parked in unacked');
       const started = Date.now();
       const runner = startMiniRunner(broker, backend, [queue], { 'redis_tasks.slow': (args) => `ts ran ${String(args[1])}` });
       const meta = await backend.waitForMeta(id, { timeoutMs: 20_000 });
@@ -356,7 +370,7 @@ describe('Redis broker ↔ Python Celery 5.2.6 (Redis broker, Redis backend)', {
       assert.equal(runner.seen[0]!.delivery.deliveryInfo.redelivered, true);
       assert.ok(Date.now() - started < 15_000);
       await runner.cancel();
-      await waitUntil(async () => (await broker.client.hlen('unacked')) === 0, 5000, 'the ack');
+      await waitUntil(async () => (await parkedIn(broker, queue)).length === 0, 5000, 'the ack');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -376,7 +390,7 @@ describe('Redis broker ↔ Python Celery 5.2.6 (Redis broker, Redis backend)', {
       child.kill('SIGKILL');
     }
     await new Promise((resolve) => child.once('exit', resolve));
-    assert.equal(await broker.client.hlen('unacked'), 1);
+    assert.deepEqual(await parkedIn(broker, queue), [id]);
     // Python restores on startup (and every ~100 s after): start it once the timeout has passed.
     await new Promise((r) => setTimeout(r, 3200));
     workers.push(await startPythonRedisWorker(queue, PEER));
