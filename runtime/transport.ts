@@ -101,6 +101,7 @@ export class Transport extends EventEmitter {
       this.#connection = undefined;
       throw new TransportError('CONNECT_FAILED', `cannot connect to ${this.redactedUrl}: ${messageOf(error)}`, { cause: error });
     }
+    coalesceWrites(connection);
     connection.on('error', (error: unknown) => this.#report('connection error', error));
     connection.on('blocked', (reason: unknown) => {
       this.#logger.warn('broker blocked the connection', { reason: String(reason) });
@@ -237,4 +238,30 @@ export class Transport extends EventEmitter {
 
 export function messageOf(error: unknown): string {
   return redactSecrets(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * amqplib writes every frame (each ack, each publish) to the socket on its own, one
+ * syscall each. Corking the socket on the first write of a tick and uncorking on the next
+ * tick sends everything written in that tick in one writev, without Nagle's delay.
+ */
+function coalesceWrites(model: ChannelModel): void {
+  const socket = (model.connection as unknown as { stream?: { write?: unknown; cork?: () => void; uncork?: () => void } }).stream;
+  if (!socket || typeof socket.write !== 'function' || typeof socket.cork !== 'function' || typeof socket.uncork !== 'function') return;
+  const write = socket.write as (...args: unknown[]) => boolean;
+  const cork = socket.cork.bind(socket);
+  const uncork = socket.uncork.bind(socket);
+  let corked = false;
+  const flush = (): void => {
+    corked = false;
+    uncork();
+  };
+  socket.write = function coalescedWrite(this: unknown, ...args: unknown[]): boolean {
+    if (!corked) {
+      corked = true;
+      cork();
+      process.nextTick(flush);
+    }
+    return write.apply(this, args);
+  };
 }
