@@ -84,7 +84,9 @@ export function reprFloatOrInt(n: number): string {
 }
 
 // Python's str.isprintable() is false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs
-// (except the ASCII space).
+// (except the ASCII space). The categories come from Node's ICU, which may know newer
+// Unicode than the peer's Python (15.0 vs 3.11's 14.0): a character assigned since is
+// printed here and escaped there. Cosmetic only: repr is for logs and events.
 const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
 export function reprStr(text: string): string {
