@@ -37,12 +37,19 @@ export interface PythonWorker {
   stop(): Promise<void>;
 }
 
-/** Starts `celery -A tasks worker -P solo -Q <queue>` and resolves once it logged `ready.`. */
-export async function startPythonWorker(queue: string, options: { timeoutMs?: number } = {}): Promise<PythonWorker> {
+/** Starts `celery -A tasks worker -P solo -Q <queue>` (in fixtures/interop unless `cwd`) and resolves once it logged `ready.`. */
+export async function startPythonWorker(
+  queue: string,
+  options: { timeoutMs?: number; cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): Promise<PythonWorker> {
   const child = spawn(
     PYTHON,
     ['-m', 'celery', '-A', 'tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
-    { cwd: INTEROP_DIR, env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: options.cwd ?? INTEROP_DIR,
+      env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL, PYTHONUNBUFFERED: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
