@@ -26,7 +26,6 @@ export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: 
   const varKw = params.find((p) => p.kind === 'var_keyword');
   const values = new Map<string, unknown>();
   const extraKw: Record<string, unknown> = {};
-  const positionalOnlyAsKeyword: string[] = [];
 
   const given = Math.min(args.length, positional.length);
   for (let i = 0; i < given; i++) values.set((positional[i] as ParamSpec).name, args[i]);
@@ -38,17 +37,15 @@ export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: 
         defineOwn(extraKw, key, kwargs[key]);
         continue;
       }
-      if (params.some((p) => p.name === key && p.kind === 'positional_only')) {
-        positionalOnlyAsKeyword.push(key);
-        continue;
+      // CPython checks every keyword against the positional-only names first (in parameter order).
+      const conflicts = params.filter((p) => p.kind === 'positional_only' && Object.hasOwn(kwargs, p.name)).map((p) => p.name);
+      if (conflicts.length > 0) {
+        throw new ArgumentError(`${fn} got some positional-only arguments passed as keyword arguments: '${conflicts.join(', ')}'`);
       }
       throw new ArgumentError(`${fn} got an unexpected keyword argument '${key}'`);
     }
     if (values.has(key)) throw new ArgumentError(`${fn} got multiple values for argument '${key}'`);
     values.set(key, kwargs[key]);
-  }
-  if (positionalOnlyAsKeyword.length > 0) {
-    throw new ArgumentError(`${fn} got some positional-only arguments passed as keyword arguments: '${positionalOnlyAsKeyword.join(', ')}'`);
   }
 
   if (args.length > positional.length && varArgs === undefined) {

@@ -2,10 +2,14 @@
 // (fixtures/messages/python/gen-arguments.py) for the bound values or the exact TypeError.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { bindArguments } from '../runtime/arguments.js';
 import { ArgumentError } from '../runtime/errors.js';
 import type { ParamSpec, TaskSpec, WireType } from '../runtime/spec.js';
+import { PYTHON, peerMissing } from './support/python.js';
 
 interface ArgumentVector {
   spec: TaskSpec;
@@ -122,4 +126,68 @@ describe('bindArguments checks values against the generated wire types', () => {
       assert.deepEqual(bindArguments(spec, args, kwargs), args);
     });
   }
+});
+
+describe('bindArguments agrees with CPython on 2,000 random signatures and calls', () => {
+  const skip = peerMissing();
+  const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const signature = fc
+    .record({
+      posOnly: fc.nat(2),
+      pk: fc.nat(3),
+      varPos: fc.boolean(),
+      kwOnly: fc.nat(2),
+      varKw: fc.boolean(),
+      firstDefault: fc.nat(5),
+      kwOnlyDefaults: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+      bind: fc.boolean(),
+    })
+    .map((r): TaskSpec => {
+      const params: ParamSpec[] = [];
+      const unknown: WireType = { type: 'unknown' };
+      let n = 0;
+      const positional = r.posOnly + r.pk;
+      for (let i = 0; i < positional; i++) {
+        const hasDefault = i >= r.firstDefault;
+        params.push({
+          name: NAMES[n++] as string,
+          kind: i < r.posOnly ? 'positional_only' : 'positional_or_keyword',
+          required: !hasDefault,
+          type: unknown,
+          ...(hasDefault ? { default: i * 10 } : {}),
+        });
+      }
+      if (r.varPos) params.push({ name: 'args', kind: 'var_positional', required: false, type: unknown });
+      for (let i = 0; i < r.kwOnly; i++) {
+        const hasDefault = r.kwOnlyDefaults[i] === true;
+        params.push({ name: NAMES[n++] as string, kind: 'keyword_only', required: !hasDefault, type: unknown, ...(hasDefault ? { default: 'd' } : {}) });
+      }
+      if (r.varKw) params.push({ name: 'kwargs', kind: 'var_keyword', required: false, type: unknown });
+      return { name: 'proj.tasks.fn', bind: r.bind, options: {}, params };
+    });
+  const call = fc.record({
+    args: fc.array(fc.integer({ min: 0, max: 99 }), { maxLength: 6 }),
+    kwargs: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'z', 'args', 'kwargs'), fc.integer({ min: 0, max: 99 }), { maxKeys: 4, noNullPrototype: true }),
+  });
+  test('same bound values, or the same TypeError text (fast-check sample, fixed seed; CPython as the oracle)', { skip }, () => {
+    const cases = fc.sample(fc.tuple(signature, call), { seed: 20261128, numRuns: 2000 });
+    const oracle = fileURLToPath(new URL('../fixtures/messages/python/bind-oracle.py', import.meta.url));
+    const input = cases.map(([spec, c]) => JSON.stringify({ spec, args: c.args, kwargs: c.kwargs })).join('\n') + '\n';
+    const run = spawnSync(PYTHON, [oracle], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(run.status, 0, run.stderr);
+    const answers = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { bound?: unknown[]; error?: string });
+    let errors = 0;
+    cases.forEach(([spec, c], i) => {
+      const answer = answers[i];
+      assert.ok(answer);
+      const where = `case #${i}: ${JSON.stringify({ params: spec.params.map((p) => `${p.kind}:${p.name}${p.required ? '' : '?'}`), bind: spec.bind, ...c })}`;
+      if (answer.error !== undefined) {
+        errors++;
+        assert.throws(() => bindArguments(spec, c.args, c.kwargs), (e: unknown) => e instanceof ArgumentError && e.message === answer.error, where);
+      } else {
+        assert.deepEqual(bindArguments(spec, c.args, c.kwargs), answer.bound, where);
+      }
+    });
+    assert.ok(errors > 200 && errors < 1800, `both outcomes exercised (${errors} TypeErrors)`);
+  });
 });
