@@ -159,7 +159,7 @@ export class RedisResultBackend {
 
   get client(): Redis {
     if (this.#closing) throw new RedisTransportError('CLOSED', 'the Redis result backend is closed');
-    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-results`, log: this.#log });
+    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-results`, log: this.#log, autoPipeline: true });
     return this.#client;
   }
 

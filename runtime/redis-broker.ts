@@ -156,7 +156,7 @@ export class RedisBroker {
   /** The shared command connection (publish, ack, restore), opened on first use. */
   get client(): Redis {
     if (this.#closing) throw new RedisTransportError('CLOSED', 'the Redis broker is closed');
-    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-broker`, log: this.#log });
+    this.#client ??= createRedisClient(this.endpoint, { name: `${this.#name}-broker`, log: this.#log, autoPipeline: true });
     return this.#client;
   }
 
@@ -202,7 +202,7 @@ export class RedisBroker {
     const deliveryTag = randomUUID();
     const payload = encodeEnvelope(message, { exchange, routingKey: route.routingKey }, deliveryTag);
     if (exchange === '' && route.declare) await this.declareQueue(route.routingKey);
-    const queues = await this.#lookup(exchange, route.routingKey);
+    const queues = exchange === '' ? [route.routingKey] : await this.#lookup(exchange, route.routingKey);
     if (queues.length === 0) {
       throw new RedisTransportError('UNROUTABLE', `no queue is bound to exchange '${exchange}' with routing key '${route.routingKey}'`);
     }

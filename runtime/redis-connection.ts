@@ -130,6 +130,11 @@ export interface RedisClientOptions {
    * and result writes must not be dropped by a short outage. @default true
    */
   readonly waitForReconnect?: boolean;
+  /**
+   * Batch the commands issued in one tick into one socket write (ioredis auto-pipelining).
+   * Never for a connection that blocks (BRPOP) or subscribes. @default false
+   */
+  readonly autoPipeline?: boolean;
 }
 
 /** Opens an ioredis client for an endpoint; connection loss is logged and retried forever. */
@@ -141,6 +146,7 @@ export function createRedisClient(endpoint: RedisEndpoint, options: RedisClientO
     connectionName: options.name,
     lazyConnect: false,
     enableOfflineQueue: true,
+    enableAutoPipelining: options.autoPipeline ?? false,
     // null: a command waits for the connection to come back rather than failing after N tries.
     maxRetriesPerRequest: options.waitForReconnect === false ? 1 : null,
     retryStrategy: (attempt) => backoffDelay(attempt),

@@ -1,0 +1,160 @@
+/**
+ * Redis broker benchmark against the real Redis (db 13, flushed before and after), each
+ * figure against a raw ioredis client doing the same Redis work in the same run:
+ * - publish rate: sendTask() on a redis:// app (encode, kombu envelope, LPUSH) vs raw
+ *   LPUSHes of the same envelope bytes, the same number in flight;
+ * - drain rate: our worker (BRPOP, park in unacked, decode, bind, run, ack) vs a raw loop
+ *   doing the same commands (BRPOP, MULTI ZADD+HSET, JSON.parse, MULTI ZREM+HDEL) with the
+ *   same prefetch.
+ *
+ *   npx tsx bench/redis.bench.ts        (BENCH_REDIS_URL overrides the broker URL)
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Celery, defineTask, implementTask, silentLogger } from 'celery-gen';
+import { encodeTaskMessage } from '../runtime/protocol.js';
+import { decodeEnvelope, encodeEnvelope, encodeUnackedEntry } from '../runtime/redis-envelope.js';
+import { envelopeFromTaskMessage } from '../runtime/redis-messages.js';
+import { median, report, type Comparison } from './harness.js';
+
+const URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const PUBLISH_N = Number(process.env.BENCH_PUBLISH_N ?? 5000);
+const DRAIN_N = Number(process.env.BENCH_DRAIN_N ?? 5000);
+const WINDOW = 64;
+const PREFETCH = 32;
+const ROUNDS = 3;
+
+const ADD = defineTask<[x: number, y: number], { x?: number; y?: number }, number>({
+  name: 'bench.add',
+  bind: false,
+  params: [
+    { name: 'x', kind: 'positional_or_keyword', required: true, type: { type: 'number', integer: true } },
+    { name: 'y', kind: 'positional_or_keyword', required: true, type: { type: 'number', integer: true } },
+  ],
+  options: {},
+});
+
+const queueName = (what: string) => `cg_bench_${what}_${randomBytes(3).toString('hex')}`;
+
+async function windowed(n: number, window: number, job: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await job(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
+}
+
+function envelope(i: number, ignoreResult: boolean): string {
+  const message = encodeTaskMessage({ id: randomUUID(), task: ADD.name, args: [i, 1], kwargs: {}, replyTo: '', origin: 'bench', ignoreResult });
+  return encodeEnvelope(envelopeFromTaskMessage(message), { exchange: '', routingKey: 'q' });
+}
+
+async function publishOurs(queue: string): Promise<number> {
+  const app = new Celery({ broker: URL, backend: URL, defaultQueue: queue, logger: silentLogger });
+  await app.sendTask(ADD.name, [0, 0], {}, {}, ADD); // connection, binding declaration
+  const start = performance.now();
+  await windowed(PUBLISH_N, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD));
+  const seconds = (performance.now() - start) / 1000;
+  await app.close();
+  return PUBLISH_N / seconds;
+}
+
+async function publishRaw(redis: Redis, queue: string): Promise<number> {
+  const payload = envelope(1, false);
+  await redis.lpush(queue, payload);
+  const start = performance.now();
+  await windowed(PUBLISH_N, WINDOW, () => redis.lpush(queue, payload));
+  return PUBLISH_N / ((performance.now() - start) / 1000);
+}
+
+async function fill(redis: Redis, queue: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 500) {
+    const batch = Array.from({ length: Math.min(500, n - i) }, (_, j) => envelope(i + j, true));
+    await redis.lpush(queue, ...batch);
+  }
+}
+
+async function drainOurs(redis: Redis, queue: string): Promise<number> {
+  await fill(redis, queue, DRAIN_N);
+  const app = new Celery({ broker: URL, backend: URL, logger: silentLogger });
+  let done = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const worker = app.createWorker(
+    [
+      implementTask(ADD, (x: number, y: number) => {
+        if (++done === DRAIN_N) finish();
+        return x + y;
+      }),
+    ],
+    { queues: [queue], concurrency: PREFETCH, handleSignals: false },
+  );
+  await app.redisBroker.connect();
+  const start = performance.now();
+  await worker.start();
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  await app.close();
+  return DRAIN_N / seconds;
+}
+
+async function drainRaw(redis: Redis, queue: string): Promise<number> {
+  await fill(redis, queue, DRAIN_N);
+  const blocking = new Redis(URL);
+  let inFlight = 0;
+  let done = 0;
+  let wake: (() => void) | undefined;
+  const start = performance.now();
+  while (done + inFlight < DRAIN_N) {
+    if (inFlight >= PREFETCH) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    const reply = await blocking.brpop(queue, 1);
+    if (!reply) continue;
+    const raw = reply[1];
+    const message = decodeEnvelope(raw);
+    const tag = message.deliveryTag;
+    await redis.multi().zadd('unacked_index', Date.now() / 1000, tag).hset('unacked', tag, encodeUnackedEntry(raw, '', queue)).exec();
+    inFlight++;
+    void (async () => {
+      const [args] = JSON.parse(message.body.toString('utf8')) as [number[]];
+      void (args[0]! + args[1]!);
+      await redis.multi().zrem('unacked_index', tag).hdel('unacked', tag).exec();
+      inFlight--;
+      done++;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    })();
+  }
+  while (done < DRAIN_N) await new Promise<void>((resolve) => (wake = resolve));
+  const seconds = (performance.now() - start) / 1000;
+  blocking.disconnect();
+  return DRAIN_N / seconds;
+}
+
+async function main(): Promise<void> {
+  const redis = new Redis(URL);
+  await redis.flushdb();
+  const publish = { ours: [] as number[], raw: [] as number[] };
+  const drain = { ours: [] as number[], raw: [] as number[] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      publish.raw.push(await publishRaw(redis, queueName('pub_raw')));
+      publish.ours.push(await publishOurs(queueName('pub_ours')));
+      drain.raw.push(await drainRaw(redis, queueName('drain_raw')));
+      drain.ours.push(await drainOurs(redis, queueName('drain_ours')));
+    }
+  } finally {
+    await redis.flushdb();
+    redis.disconnect();
+  }
+  const comparisons: Comparison[] = [
+    { name: `redis publish rate (${PUBLISH_N} msgs, ${WINDOW} in flight)`, ours: median(publish.ours), baseline: median(publish.raw), unit: 'msg/s', better: 'higher', target: 0.9 },
+    { name: `redis drain rate (${DRAIN_N} msgs, prefetch ${PREFETCH})`, ours: median(drain.ours), baseline: median(drain.raw), unit: 'msg/s', better: 'higher', target: 0.8 },
+  ];
+  process.exitCode = report(comparisons) ? 0 : 1;
+}
+
+await main();
