@@ -180,20 +180,22 @@ export function pythonNumber(n: number): string {
 }
 
 /**
- * `int.__str__` for safe integers, else `float.__repr__` of a finite number. An integral
- * value beyond 2^53 is written as the float it almost certainly was (JS cannot hold such
- * an int exactly; use a bigint for exact big integers).
+ * `int.__str__` for integral values below 1e21, else `float.__repr__` of a finite number.
+ * JS numbers are doubles and cannot tell `3` from `3.0`: integral values go out as ints.
+ * Beyond 2^53 the digits are JS's shortest round-trip ones, which give back the digits a
+ * Python int had whenever it had at most 17 significant digits (JSON.parse already
+ * rounded it, as every JS JSON reader does). From 1e21 up, integral values are written as
+ * floats, as JS itself prints them. Use a bigint for exact big integers.
  */
 export function finiteNumberRepr(n: number): string {
   if (Object.is(n, -0)) return '-0.0';
-  if (Number.isSafeInteger(n)) return String(n);
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
   // Shortest round-trip digits, as both languages use; only the layout differs:
   // Python switches to exponent form below 1e-4 and from 1e16, with 2+ exponent digits.
   const [mantissa, expText] = n.toExponential().split('e') as [string, string];
   const exp = Number(expText);
   if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  const fixed = String(n);
-  return Number.isInteger(n) ? `${fixed}.0` : fixed;
+  return String(n);
 }
 
 /** Whether Python's datetime can hold the instant (years 1..9999). */

@@ -7,8 +7,10 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ProtocolError } from '../runtime/errors.js';
 import { decodeJson, encodeJson } from '../runtime/kombu-json.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { askPython } from './support/python-oracle.js';
-import { peerMissing } from './support/python.js';
+import { PYTHON, peerMissing } from './support/python.js';
 
 interface Vector {
   value: unknown;
@@ -89,6 +91,47 @@ describe("encodeJson agrees with the real kombu json.dumps on 3,000 random value
     values.forEach((value, i) => {
       assert.equal(encodeJson(value), answers[i]?.json, `value #${i}: ${JSON.stringify(value)}`);
     });
+  });
+});
+
+describe('decodeJson accepts exactly what Python json.loads accepts, on 3,000 mutated texts', () => {
+  const skip = peerMissing();
+  test('same accept/reject decision, same value (fast-check sample, fixed seed; Python as the oracle)', { skip }, () => {
+    const mutation = fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('[', ']', '{', '}', '"', ',', ':', '0', '-', 'e', '.', ' ', 'N', 'a', 'I', '\\', 'u', '\t', '\u0001', 'é'));
+    const texts = fc.sample(
+      fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.array(mutation, { maxLength: 3 })).map(([value, edits]) => {
+        let text = JSON.stringify(value).replace(/null/, 'NaN');
+        for (const [at, kind, ch] of edits) {
+          const i = text.length === 0 ? 0 : at % text.length;
+          text = kind === 0 ? text.slice(0, i) + text.slice(i + 1) : kind === 1 ? text.slice(0, i) + ch + text.slice(i) : kind === 2 ? text.slice(0, i) + ch + text.slice(i + 1) : text;
+        }
+        return text;
+      }),
+      { seed: 20261128, numRuns: 3000 },
+    );
+    const oracle = fileURLToPath(new URL('../fixtures/messages/python/loads-oracle.py', import.meta.url));
+    const run = spawnSync(PYTHON, [oracle], { input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(run.status, 0, run.stderr);
+    const answers = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; dumped?: string | null });
+    let accepted = 0;
+    texts.forEach((text, i) => {
+      const answer = answers[i];
+      assert.ok(answer);
+      let ours: string | null = null;
+      try {
+        ours = encodeJson(decodeJson(text));
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+      }
+      assert.equal(ours !== null, answer.ok, `text #${i} ${JSON.stringify(text)}: Python ${answer.ok ? 'accepts' : 'rejects'} it`);
+      if (answer.ok) {
+        accepted++;
+        // Same value as JS sees it (bytes are compared by the json.dumps oracle above; here
+        // Python's 0.0 and 0 are the same JS number).
+        assert.deepEqual(decodeJson(answer.dumped ?? ''), decodeJson(text), `text #${i} ${JSON.stringify(text)}`);
+      }
+    });
+    assert.ok(accepted > 500 && accepted < 2900, `both outcomes exercised (${accepted} accepted)`);
   });
 });
 

@@ -16,7 +16,8 @@ export interface OracleAnswer {
 /** The JSON line that stands for a JS value in oracle.py's input format. */
 export function toOracleForm(value: unknown): unknown {
   if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && !Object.is(value, -0)) return value;
+    // Integral values below 1e21 are Python ints (JSON.stringify writes their digits).
+    if (Number.isInteger(value) && Math.abs(value) < 1e21 && !Object.is(value, -0)) return value;
     return { $float: Object.is(value, -0) ? '-0.0' : String(value) };
   }
   if (value instanceof PyTuple) return { $tuple: value.items.map(toOracleForm) };
