@@ -48,12 +48,17 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export class LineMap {
   readonly #text: string;
   readonly #starts: number[] = [0];
+  /** Whether the text has astral characters (surrogate pairs) at all; if not, columns are offsets. */
+  readonly #astral: boolean;
 
   constructor(text: string) {
     this.#text = text;
-    for (let i = 0; i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) this.#starts.push(i + 1);
+    let i = text.indexOf('\n');
+    while (i >= 0) {
+      this.#starts.push(i + 1);
+      i = text.indexOf('\n', i + 1);
     }
+    this.#astral = /[\ud800-\udbff]/.test(text);
   }
 
   position(offset: number): { line: number; column: number } {
@@ -66,6 +71,7 @@ export class LineMap {
       else hi = mid - 1;
     }
     const start = starts[lo]!;
+    if (!this.#astral) return { line: lo + 1, column: Math.min(offset, this.#text.length) - start + 1 };
     let column = 1;
     for (let i = start; i < offset && i < this.#text.length; i++) {
       const c = this.#text.charCodeAt(i);

@@ -25,8 +25,8 @@ export function renderModule(view: ModuleView): string {
     const dir = templatesDir();
     const hb = Handlebars.create();
     const read = (name: string) => readFileSync(`${dir}${name}.ts.hbs`, 'utf8');
-    for (const p of PARTIALS) hb.registerPartial(p, hb.compile(read(p), { noEscape: true, strict: true }));
-    const main = hb.compile(read('module'), { noEscape: true, strict: true });
+    for (const p of PARTIALS) hb.registerPartial(p, hb.compile(read(p), { noEscape: true, assumeObjects: true, knownHelpersOnly: true }));
+    const main = hb.compile(read('module'), { noEscape: true, assumeObjects: true, knownHelpersOnly: true });
     compiled = (v) => main(v);
   }
   return compiled(view);

@@ -1,0 +1,475 @@
+/**
+ * A fast path for the statement extract.ts reads most: a decorated function definition.
+ * Reading a tree-sitter node costs a call into the native addon per property (about 95
+ * calls per task), which dominated generation time for large modules. Here the
+ * decorators, the signature and the docstring are parsed in JavaScript from the text
+ * of a statement that tree-sitter already accepted (no syntax errors), into nodes of
+ * the same types and fields tree-sitter gives. Anything outside the small expression
+ * subset signatures use (lambdas, comprehensions, comparisons, ...) returns `null`, and
+ * the caller reads the tree-sitter nodes instead; a test checks both paths agree.
+ */
+import type { PyNode } from './parse.js';
+
+type TokKind = 'name' | 'number' | 'string' | 'op' | 'newline' | 'end';
+
+interface Tok {
+  readonly kind: TokKind;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const NAME = /[\p{ID_Start}_][\p{ID_Continue}]*/uy;
+const NUMBER = /(?:0[xX][\da-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?)[jJlL]?/y;
+const STRING_START = /([rRbBuUfF]{0,2})('''|"""|'|")/y;
+const OPS = ['**=', '//=', '>>=', '<<=', '...', '->', '**', '//', '<<', '>>', '<=', '>=', '==', '!=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@='];
+const SINGLE = '()[]{},:.;@=+-*/%|&^~<>';
+/** Keywords that start constructs outside the subset: the caller falls back to tree-sitter. */
+const UNSUPPORTED = new Set(['lambda', 'not', 'and', 'or', 'if', 'else', 'for', 'in', 'is', 'await', 'yield']);
+
+class Tokenizer {
+  readonly toks: Tok[] = [];
+  #depth = 0;
+
+  constructor(
+    readonly src: string,
+    start: number,
+    readonly limit: number,
+  ) {
+    this.#pos = start;
+  }
+  #pos: number;
+
+  /** Tokenizes up to the end of the logical line that ends the function header and its first statement. */
+  next(): Tok | null {
+    const s = this.src;
+    for (;;) {
+      if (this.#pos >= this.limit) return this.#push('end', this.#pos, this.#pos);
+      const c = s[this.#pos]!;
+      if (c === ' ' || c === '\t' || c === '\f' || c === '\r') {
+        this.#pos++;
+        continue;
+      }
+      if (c === '\\' && s[this.#pos + 1] === '\n') {
+        this.#pos += 2;
+        continue;
+      }
+      if (c === '\\' && s[this.#pos + 1] === '\r' && s[this.#pos + 2] === '\n') {
+        this.#pos += 3;
+        continue;
+      }
+      if (c === '#') {
+        while (this.#pos < this.limit && s[this.#pos] !== '\n') this.#pos++;
+        continue;
+      }
+      if (c === '\n') {
+        this.#pos++;
+        if (this.#depth > 0) continue;
+        return this.#push('newline', this.#pos - 1, this.#pos);
+      }
+      break;
+    }
+    const start = this.#pos;
+    STRING_START.lastIndex = start;
+    const sm = STRING_START.exec(s);
+    if (sm && (sm[1] === '' || /^(?:[rRbBuUfF]|[rR][bBfF]|[bBfF][rR])$/.test(sm[1]!))) {
+      const quote = sm[2]!;
+      let i = start + sm[0].length;
+      for (;;) {
+        if (i >= this.limit) return null;
+        const ch = s[i]!;
+        if (ch === '\\') {
+          i += 2;
+          continue;
+        }
+        if (quote.length === 1 && ch === '\n') return null;
+        if (s.startsWith(quote, i)) {
+          i += quote.length;
+          break;
+        }
+        i++;
+      }
+      this.#pos = i;
+      return this.#push('string', start, i);
+    }
+    NAME.lastIndex = start;
+    const nm = NAME.exec(s);
+    if (nm) {
+      this.#pos = start + nm[0].length;
+      return this.#push('name', start, this.#pos);
+    }
+    NUMBER.lastIndex = start;
+    const num = /[\d.]/.test(s[start]!) ? NUMBER.exec(s) : null;
+    if (num && num[0] !== '.' && num[0] !== '') {
+      this.#pos = start + num[0].length;
+      return this.#push('number', start, this.#pos);
+    }
+    for (const op of OPS) {
+      if (s.startsWith(op, start)) {
+        this.#pos = start + op.length;
+        return this.#push('op', start, this.#pos);
+      }
+    }
+    const c = s[start]!;
+    if (SINGLE.includes(c)) {
+      if (c === '(' || c === '[' || c === '{') this.#depth++;
+      if (c === ')' || c === ']' || c === '}') this.#depth--;
+      this.#pos = start + 1;
+      return this.#push('op', start, this.#pos);
+    }
+    return null;
+  }
+
+  #push(kind: TokKind, start: number, end: number): Tok {
+    const t = { kind, text: this.src.slice(start, end), start, end };
+    this.toks.push(t);
+    return t;
+  }
+}
+
+/** A node built here; the same surface as a tree-sitter node, computed eagerly. */
+class JsNode implements PyNode {
+  readonly isMissing = false;
+  readonly hasError = false;
+  readonly namedChildren: readonly JsNode[];
+
+  constructor(
+    readonly type: string,
+    readonly source: string,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    readonly children: readonly JsNode[] = [],
+    readonly fields: ReadonlyMap<string, readonly JsNode[]> = new Map(),
+    named = true,
+  ) {
+    this.isNamed = named;
+    this.namedChildren = children.filter((c) => c.isNamed);
+  }
+
+  readonly isNamed: boolean;
+
+  get text(): string {
+    return this.source.slice(this.startIndex, this.endIndex);
+  }
+  get firstChild(): JsNode | null {
+    return this.children[0] ?? null;
+  }
+  childForFieldName(field: string): JsNode | null {
+    return this.fields.get(field)?.[0] ?? null;
+  }
+  childrenForFieldName(field: string): readonly JsNode[] {
+    return this.fields.get(field) ?? [];
+  }
+}
+
+class Unsupported extends Error {}
+
+class HeaderParser {
+  #i = 0;
+  readonly #t: Tokenizer;
+
+  constructor(readonly src: string, start: number, end: number) {
+    this.#t = new Tokenizer(src, start, end);
+  }
+
+  peek(ahead = 0): Tok {
+    // Past the end the tokenizer keeps returning 'end', so this terminates.
+    while (this.#t.toks.length <= this.#i + ahead) if (!this.#t.next()) throw new Unsupported();
+    return this.#t.toks[this.#i + ahead]!;
+  }
+  take(): Tok {
+    const t = this.peek();
+    this.#i++;
+    return t;
+  }
+  isOp(text: string, ahead = 0): boolean {
+    const t = this.peek(ahead);
+    return t.kind === 'op' && t.text === text;
+  }
+  expectOp(text: string): Tok {
+    if (!this.isOp(text)) throw new Unsupported();
+    return this.take();
+  }
+  isName(text: string): boolean {
+    const t = this.peek();
+    return t.kind === 'name' && t.text === text;
+  }
+
+  token(t: Tok, type = t.text): JsNode {
+    return new JsNode(type, this.src, t.start, t.end, [], new Map(), false);
+  }
+  node(type: string, children: readonly JsNode[], fields: Record<string, JsNode | readonly JsNode[]> = {}): JsNode {
+    const map = new Map<string, readonly JsNode[]>();
+    for (const [k, v] of Object.entries(fields)) map.set(k, Array.isArray(v) ? v : [v as JsNode]);
+    return new JsNode(type, this.src, children[0]!.startIndex, children[children.length - 1]!.endIndex, children, map);
+  }
+
+  decoratedDefinition(): JsNode {
+    const decorators: JsNode[] = [];
+    while (this.isOp('@')) {
+      const at = this.token(this.take());
+      const expr = this.expression();
+      if (this.peek().kind !== 'newline') throw new Unsupported();
+      this.take();
+      decorators.push(this.node('decorator', [at, expr]));
+    }
+    if (decorators.length === 0) throw new Unsupported();
+    const def = this.functionDefinition();
+    return this.node('decorated_definition', [...decorators, def], { definition: def });
+  }
+
+  functionDefinition(): JsNode {
+    const children: JsNode[] = [];
+    if (this.isName('async')) children.push(this.token(this.take()));
+    if (!this.isName('def')) throw new Unsupported();
+    children.push(this.token(this.take()));
+    const nameTok = this.take();
+    if (nameTok.kind !== 'name') throw new Unsupported();
+    const name = new JsNode('identifier', this.src, nameTok.start, nameTok.end);
+    children.push(name);
+    const params = this.parameters();
+    children.push(params);
+    const fields: Record<string, JsNode> = { name, parameters: params };
+    if (this.isOp('->')) {
+      children.push(this.token(this.take()));
+      const ret = this.typeNode();
+      children.push(ret);
+      fields['return_type'] = ret;
+    }
+    children.push(this.token(this.expectOp(':')));
+    const body = this.firstStatementBlock();
+    children.push(body);
+    fields['body'] = body;
+    return this.node('function_definition', children, fields);
+  }
+
+  /** The body block, holding only its first statement (all extract.ts reads of a function body). */
+  firstStatementBlock(): JsNode {
+    let t = this.peek();
+    if (t.kind === 'newline') {
+      this.take();
+      t = this.peek();
+      while (t.kind === 'newline') {
+        this.take();
+        t = this.peek();
+      }
+    }
+    if (t.kind === 'end') throw new Unsupported();
+    const strings: JsNode[] = [];
+    while (this.peek().kind === 'string') strings.push(this.string(this.take()));
+    const after = this.peek();
+    let stmt: JsNode;
+    if (strings.length > 0 && (after.kind === 'newline' || after.kind === 'end' || (after.kind === 'op' && after.text === ';'))) {
+      const expr = strings.length === 1 ? strings[0]! : this.node('concatenated_string', strings);
+      stmt = this.node('expression_statement', [expr]);
+    } else {
+      // Some other statement: its content is never read, only that it is not a docstring.
+      stmt = new JsNode('statement', this.src, t.start, t.end);
+    }
+    return this.node('block', [stmt]);
+  }
+
+  parameters(): JsNode {
+    const open = this.token(this.expectOp('('));
+    const children: JsNode[] = [open];
+    while (!this.isOp(')')) {
+      children.push(this.parameter());
+      if (this.isOp(',')) children.push(this.token(this.take()));
+      else if (!this.isOp(')')) throw new Unsupported();
+    }
+    children.push(this.token(this.take()));
+    return this.node('parameters', children);
+  }
+
+  parameter(): JsNode {
+    if (this.isOp('/')) return this.node('positional_separator', [this.token(this.take())]);
+    let head: JsNode;
+    if (this.isOp('*') || this.isOp('**')) {
+      const star = this.token(this.take());
+      if (star.type === '*' && (this.isOp(',') || this.isOp(')'))) return this.node('keyword_separator', [star]);
+      const id = this.identifier();
+      head = this.node(star.type === '*' ? 'list_splat_pattern' : 'dictionary_splat_pattern', [star, id]);
+    } else head = this.identifier();
+    let type: JsNode | null = null;
+    const parts: JsNode[] = [head];
+    if (this.isOp(':')) {
+      parts.push(this.token(this.take()));
+      type = this.typeNode();
+      parts.push(type);
+    }
+    if (this.isOp('=')) {
+      if (head.type !== 'identifier') throw new Unsupported();
+      parts.push(this.token(this.take()));
+      const value = this.expression();
+      parts.push(value);
+      return type
+        ? this.node('typed_default_parameter', parts, { name: head, type, value })
+        : this.node('default_parameter', parts, { name: head, value });
+    }
+    if (type) return this.node('typed_parameter', parts, { type });
+    return head;
+  }
+
+  identifier(): JsNode {
+    const t = this.take();
+    if (t.kind !== 'name' || UNSUPPORTED.has(t.text) || ['None', 'True', 'False'].includes(t.text)) throw new Unsupported();
+    return new JsNode('identifier', this.src, t.start, t.end);
+  }
+
+  typeNode(): JsNode {
+    const expr = this.expression();
+    return this.node('type', [expr]);
+  }
+
+  string(t: Tok): JsNode {
+    return new JsNode('string', this.src, t.start, t.end);
+  }
+
+  /** expression := unary ( binop unary )* — precedence does not matter: no operator result is ever evaluated, only `|` is read. */
+  expression(): JsNode {
+    let left = this.unary();
+    for (;;) {
+      const t = this.peek();
+      if (t.kind !== 'op' || !['|', '+', '-', '*', '/', '//', '%', '**', '&', '^', '<<', '>>', '@'].includes(t.text)) return left;
+      const op = this.token(this.take());
+      const right = this.unary();
+      // A chain of `|` nests to the left, as tree-sitter (and Python) group it.
+      if (op.type !== '|' && left.type === 'binary_operator') throw new Unsupported();
+      left = this.node('binary_operator', [left, op, right], { left, operator: op, right });
+    }
+  }
+
+  unary(): JsNode {
+    if (this.isOp('-') || this.isOp('+') || this.isOp('~')) {
+      const op = this.token(this.take());
+      const arg = this.unary();
+      return this.node('unary_operator', [op, arg], { operator: op, argument: arg });
+    }
+    return this.postfix(this.atom());
+  }
+
+  postfix(expr: JsNode): JsNode {
+    for (;;) {
+      if (this.isOp('.')) {
+        const dot = this.token(this.take());
+        const attr = this.identifier();
+        expr = this.node('attribute', [expr, dot, attr], { object: expr, attribute: attr });
+      } else if (this.isOp('(')) {
+        const args = this.argumentList();
+        expr = this.node('call', [expr, args], { function: expr, arguments: args });
+      } else if (this.isOp('[')) {
+        const open = this.token(this.take());
+        const subs: JsNode[] = [];
+        const children: JsNode[] = [expr, open];
+        while (!this.isOp(']')) {
+          const s = this.expression();
+          subs.push(s);
+          children.push(s);
+          if (this.isOp(',')) children.push(this.token(this.take()));
+          else if (!this.isOp(']')) throw new Unsupported();
+        }
+        if (subs.length === 0) throw new Unsupported();
+        children.push(this.token(this.take()));
+        expr = this.node('subscript', children, { value: expr, subscript: subs });
+      } else return expr;
+    }
+  }
+
+  argumentList(): JsNode {
+    const children: JsNode[] = [this.token(this.expectOp('('))];
+    while (!this.isOp(')')) {
+      if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+        const name = this.identifier();
+        const eq = this.token(this.take());
+        const value = this.expression();
+        children.push(this.node('keyword_argument', [name, eq, value], { name, value }));
+      } else if (this.isOp('*') || this.isOp('**')) {
+        const star = this.token(this.take());
+        const value = this.expression();
+        children.push(this.node(star.type === '*' ? 'list_splat' : 'dictionary_splat', [star, value]));
+      } else children.push(this.expression());
+      if (this.isOp(',')) children.push(this.token(this.take()));
+      else if (!this.isOp(')')) throw new Unsupported();
+    }
+    children.push(this.token(this.take()));
+    return this.node('argument_list', children);
+  }
+
+  atom(): JsNode {
+    const t = this.peek();
+    if (t.kind === 'name') {
+      if (UNSUPPORTED.has(t.text)) throw new Unsupported();
+      this.take();
+      const type = t.text === 'None' ? 'none' : t.text === 'True' ? 'true' : t.text === 'False' ? 'false' : 'identifier';
+      return new JsNode(type, this.src, t.start, t.end);
+    }
+    if (t.kind === 'number') {
+      this.take();
+      const isFloat = !/^0[xXoObB]/.test(t.text) && /[.eE]/.test(t.text);
+      return new JsNode(isFloat ? 'float' : 'integer', this.src, t.start, t.end);
+    }
+    if (t.kind === 'string') {
+      const parts: JsNode[] = [];
+      while (this.peek().kind === 'string') parts.push(this.string(this.take()));
+      return parts.length === 1 ? parts[0]! : this.node('concatenated_string', parts);
+    }
+    if (t.kind === 'op' && t.text === '...') {
+      this.take();
+      return new JsNode('ellipsis', this.src, t.start, t.end);
+    }
+    if (t.kind === 'op' && (t.text === '(' || t.text === '[')) return this.sequence(t.text === '(' ? ')' : ']');
+    if (t.kind === 'op' && t.text === '{') return this.dictionary();
+    throw new Unsupported();
+  }
+
+  /** `( ... )` and `[ ... ]`: tuple, parenthesized expression or list. */
+  sequence(close: string): JsNode {
+    const open = this.token(this.take());
+    const children: JsNode[] = [open];
+    let items = 0;
+    let trailingComma = false;
+    while (!this.isOp(close)) {
+      if (this.isOp('*')) throw new Unsupported();
+      children.push(this.expression());
+      items++;
+      trailingComma = false;
+      if (this.isOp(',')) {
+        children.push(this.token(this.take()));
+        trailingComma = true;
+      } else if (!this.isOp(close)) throw new Unsupported();
+    }
+    children.push(this.token(this.take()));
+    if (close === ']') return this.node('list', children);
+    if (items === 1 && !trailingComma) return this.node('parenthesized_expression', children);
+    return this.node('tuple', children);
+  }
+
+  dictionary(): JsNode {
+    const children: JsNode[] = [this.token(this.take())];
+    while (!this.isOp('}')) {
+      if (this.isOp('**')) throw new Unsupported();
+      const key = this.expression();
+      if (!this.isOp(':')) throw new Unsupported();
+      const colon = this.token(this.take());
+      const value = this.expression();
+      children.push(this.node('pair', [key, colon, value], { key, value }));
+      if (this.isOp(',')) children.push(this.token(this.take()));
+      else if (!this.isOp('}')) throw new Unsupported();
+    }
+    children.push(this.token(this.take()));
+    return this.node('dictionary', children);
+  }
+}
+
+/**
+ * Parses the decorated function definition spanning [start, end) of `source`; `null`
+ * when it is a class or uses syntax outside the supported subset.
+ */
+export function parseDecoratedFunction(source: string, start: number, end: number): PyNode | null {
+  try {
+    return new HeaderParser(source, start, end).decoratedDefinition();
+  } catch (err) {
+    if (err instanceof Unsupported) return null;
+    throw err;
+  }
+}
