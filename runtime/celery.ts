@@ -40,6 +40,8 @@ export interface CeleryOptions {
     readonly visibilityTimeout?: number;
     /** Milliseconds between checks for such messages while consuming. @default 10000 */
     readonly restoreInterval?: number;
+    /** Prefix of this app's Redis connection names in `CLIENT LIST` (broker and Redis backend). @default 'celery-gen' */
+    readonly connectionName?: string;
   };
   /** Python's `result_expires` for a Redis backend, seconds; null keeps results forever. @default 86400 */
   readonly resultExpires?: number | null;
@@ -97,6 +99,7 @@ export class Celery {
       log: this.logger,
       ...(this.options.brokerTransportOptions?.visibilityTimeout !== undefined ? { visibilityTimeout: this.options.brokerTransportOptions.visibilityTimeout } : {}),
       ...(this.options.brokerTransportOptions?.restoreInterval !== undefined ? { restoreInterval: this.options.brokerTransportOptions.restoreInterval } : {}),
+      ...(this.options.brokerTransportOptions?.connectionName !== undefined ? { connectionName: this.options.brokerTransportOptions.connectionName } : {}),
     });
     return this.#redisBroker;
   }
@@ -109,6 +112,7 @@ export class Celery {
       url: this.#backendUrl,
       log: this.logger,
       ...(this.options.resultExpires !== undefined ? { expires: this.options.resultExpires } : {}),
+      ...(this.options.brokerTransportOptions?.connectionName !== undefined ? { connectionName: this.options.brokerTransportOptions.connectionName } : {}),
     });
     return this.#redisBackend;
   }

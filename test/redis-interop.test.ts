@@ -14,13 +14,16 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import { Celery, TaskError, silentLogger } from 'celery-gen';
+import { Celery, TaskError, defineTask, implementTask, silentLogger } from 'celery-gen';
 import { CeleryGenError } from '../runtime/errors.js';
 import { handlers } from '../fixtures/redis-interop/handlers.js';
 import { createClient, createWorker } from '../fixtures/redis-interop/tasks.js';
 import {
   AMQP_URL,
   flushTestDbs,
+  rawRedis,
+  REDIS_BACKEND_DB,
+  REDIS_BROKER_DB,
   REDIS_BACKEND_URL,
   REDIS_BROKER_URL,
   redisPeerMissing,
@@ -275,6 +278,80 @@ describe('Redis broker + rpc:// backend ↔ Python Celery 5.2.6', { skip }, () =
     await worker.stop();
   });
 });
+
+describe('Redis broker + Redis backend: connections killed while tasks are in flight', { skip }, () => {
+  before(flushTestDbs);
+  after(flushTestDbs);
+
+  test('every task runs and every result arrives although all our Redis connections are killed three times', async () => {
+    const name = `cg-kill-${process.pid}`;
+    const app = new Celery({
+      broker: REDIS_BROKER_URL,
+      backend: REDIS_BACKEND_URL,
+      logger: silentLogger,
+      brokerTransportOptions: { connectionName: name, visibilityTimeout: 60 },
+    });
+    const queue = uniqueQueue('redis_app_kill');
+    const admin = rawRedis(REDIS_BROKER_DB);
+    const CONCURRENCY = 4;
+    let running = 0;
+    let kills = 0;
+    const killed: number[] = [];
+    const ran = new Map<number, number>();
+    const spec = defineTask<[n: number], { n?: number }, number>({
+      name: 'redis_tasks.square',
+      bind: false,
+      params: [{ name: 'n', kind: 'positional_or_keyword', required: true, type: { type: 'number', integer: true } }],
+      options: {},
+    });
+    const worker = app.createWorker(
+      [
+        implementTask(spec, async (n: number) => {
+          ran.set(n, (ran.get(n) ?? 0) + 1);
+          running++;
+          // Every slot busy means no BRPOP is outstanding: a kill now cannot catch a message
+          // in the instant Redis hands it out (that one window is as lossy as kombu's).
+          if (running === CONCURRENCY && kills < 3 && n % 10 === 3) {
+            kills++;
+            killed.push(await killConnections(admin, name));
+          }
+          await new Promise((r) => setTimeout(r, 30));
+          running--;
+          return n * n;
+        }),
+      ],
+      { queues: [queue], concurrency: CONCURRENCY, handleSignals: false },
+    );
+    try {
+      await worker.start();
+      const results = [];
+      for (let n = 0; n < 120; n++) results.push(await app.sendTask(spec.name, [n], {}, { queue }, spec));
+      const values = await Promise.all(results.map((r) => r.get({ timeout: 30_000 })));
+      assert.deepEqual(values, Array.from({ length: 120 }, (_, n) => n * n));
+      assert.equal(kills, 3);
+      // Always the broker's command and consumer connections; later also the result backend's two.
+      assert.ok(killed.every((k) => k >= 2) && killed.some((k) => k >= 4), `connections killed each time: ${killed.join(', ')}`);
+      assert.equal(ran.size, 120);
+      await worker.stop();
+    } finally {
+      admin.disconnect();
+      await app.close();
+    }
+  });
+});
+
+async function killConnections(admin: ReturnType<typeof rawRedis>, prefix: string): Promise<number> {
+  let killed = 0;
+  for (const line of ((await admin.client('LIST')) as string).split('\n')) {
+    const id = / id=(\d+)/.exec(` ${line}`)?.[1];
+    const name = /name=(\S+)/.exec(line)?.[1];
+    const db = /db=(\d+)/.exec(line)?.[1];
+    if (id && name?.startsWith(`${prefix}-`) && (db === String(REDIS_BROKER_DB) || db === String(REDIS_BACKEND_DB))) {
+      killed += Number(await admin.client('KILL', 'ID', id));
+    }
+  }
+  return killed;
+}
 
 function read(path: string): string {
   try {
