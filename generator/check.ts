@@ -4,7 +4,10 @@
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { Location, Manifest, Task } from './model.js';
-import { GENERATED_NAMES, camelCase, namespaceKeys } from './names.js';
+import { GENERATED_NAMES, camelCase, isIdentifier, namespaceKeys, paramName } from './names.js';
+
+/** Names TypeScript reserves for its own types. */
+const TS_TYPE_KEYWORDS = new Set(['any', 'unknown', 'never', 'object', 'string', 'number', 'boolean', 'symbol', 'bigint', 'undefined', 'type', 'keyof', 'infer', 'is', 'asserts', 'readonly', 'unique']);
 import { optionFits } from './task-options.js';
 
 function at(l: Location): string {
@@ -50,6 +53,14 @@ export function checkManifest(model: Manifest): Diagnostic[] {
     } else if (clash && !other) {
       out.push(diag(t.location, 'error', 'name-collision', `'${t.function}' is defined twice as a task; the first is at ${at(clash.location)}`));
     } else byKey.set(key, t);
+    if (camelCase(t.function) === '__proto__') out.push(diag(t.location, 'error', 'name-collision', `'${t.function}' cannot be a property name: it would set the prototype of the generated objects`));
+    const labels = new Map<string, string>();
+    for (const p of t.params) {
+      const label = paramName(p.name);
+      const other = labels.get(label);
+      if (other !== undefined) out.push(diag(p.location, 'error', 'name-collision', `parameters '${other}' and '${p.name}' of '${t.function}' both become '${label}' in TypeScript`));
+      else labels.set(label, p.name);
+    }
     for (const [key, value] of Object.entries(t.options)) {
       if (t.nonLiteralOptions.includes(key)) continue;
       if (optionFits(key, value) === false) {
@@ -59,7 +70,9 @@ export function checkManifest(model: Manifest): Diagnostic[] {
   }
 
   for (const ty of model.types) {
-    if (GENERATED_NAMES.has(ty.name)) {
+    if (!isIdentifier(ty.name) || paramName(ty.name) !== ty.name || TS_TYPE_KEYWORDS.has(ty.name)) {
+      out.push(diag(ty.location, 'error', 'name-collision', `type '${ty.name}' cannot be a TypeScript type name`));
+    } else if (GENERATED_NAMES.has(ty.name)) {
       out.push(diag(ty.location, 'error', 'name-collision', `type '${ty.name}' has the name of something the generated module declares or imports`));
     }
   }

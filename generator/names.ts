@@ -54,8 +54,11 @@ export function propertyKey(name: string): string {
   return isIdentifier(name) ? name : quote(name);
 }
 
+const SAFE_STRING = /^[^'\\\x00-\x1f\x7f\u2028\u2029]*$/;
+
 /** A single-quoted TypeScript string literal. */
 export function quote(value: string): string {
+  if (SAFE_STRING.test(value)) return `'${value}'`;
   let out = "'";
   for (const ch of value) {
     const c = ch.codePointAt(0)!;

@@ -8,14 +8,28 @@ export type Printable = null | boolean | number | string | readonly Printable[] 
 
 export function tsLiteral(value: Printable): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return quote(value);
-  if (typeof value === 'number') return Object.is(value, -0) ? '0' : String(value);
-  if (typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `[${(value as readonly Printable[]).map(tsLiteral).join(', ')}]`;
-  const entries = Object.entries(value as { readonly [key: string]: Printable | undefined }).filter(
-    (e): e is [string, Printable] => e[1] !== undefined,
-  );
-  if (entries.length === 0) return '{}';
-  // A literal `__proto__:` key would set the prototype instead of a property.
-  return `{ ${entries.map(([k, v]) => `${k === '__proto__' ? "['__proto__']" : propertyKey(k)}: ${tsLiteral(v)}`).join(', ')} }`;
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      break;
+  }
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ', ') + tsLiteral((value as readonly Printable[])[i]!);
+    return `${out}]`;
+  }
+  let out = '';
+  const obj = value as { readonly [key: string]: Printable | undefined };
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    // A literal `__proto__:` key would set the prototype instead of a property.
+    out += `${out === '' ? '' : ', '}${k === '__proto__' ? "['__proto__']" : propertyKey(k)}: ${tsLiteral(v)}`;
+  }
+  return out === '' ? '{}' : `{ ${out} }`;
 }
