@@ -126,6 +126,12 @@ export interface RedisConsumer {
 
 export type DeliveryHandler = (delivery: RedisDelivery) => void;
 
+/** A fanout subscription (kombu's PSUBSCRIBE for fanout exchanges). */
+export interface FanoutSubscription {
+  readonly channel: string;
+  close(): Promise<void>;
+}
+
 export class RedisBroker {
   readonly endpoint: RedisEndpoint;
   readonly visibilityTimeout: number;
@@ -256,6 +262,58 @@ export class RedisBroker {
     consumer.finished.finally(() => this.#consumers.delete(consumer)).catch((error: unknown) => this.#log.error('consumer ended with an error', { error: messageOf(error) }));
     consumer.start(options.declare ?? true);
     return consumer;
+  }
+
+  /**
+   * kombu's fanout channel name (`fanout_prefix` and `fanout_patterns` on, the kombu 4+
+   * defaults): `/<db>.<exchange>`, plus `/<routing key>` when there is one.
+   */
+  fanoutChannel(exchange: string, routingKey = ''): string {
+    return `/${this.endpoint.db}.${exchange}${routingKey ? `/${routingKey}` : ''}`;
+  }
+
+  /**
+   * Publishes to a fanout exchange (remote control's `celery.pidbox`, events' `celeryev`):
+   * a Redis PUBLISH of the envelope, so only subscribers connected now receive it, as with
+   * kombu. Resolves with the number of subscribers that got it.
+   */
+  async publishFanout(message: OutgoingMessage, exchange: string, routingKey = ''): Promise<number> {
+    return this.client.publish(this.fanoutChannel(exchange, routingKey), encodeEnvelope(message, { exchange, routingKey }));
+  }
+
+  /**
+   * Receives a fanout exchange's messages on a connection of its own, as a kombu queue bound
+   * to it does (`#` in the routing key becomes the PSUBSCRIBE wildcard `*`).
+   */
+  async subscribeFanout(exchange: string, routingKey: string, handler: (message: EnvelopeMessage) => void): Promise<FanoutSubscription> {
+    const channel = this.fanoutChannel(exchange, routingKey.replace(/#/g, '*'));
+    const subscriber = createRedisClient(this.endpoint, { name: `${this.#name}-fanout`, log: this.#log });
+    subscriber.on('pmessage', (_pattern: string, _channel: string, text: string) => {
+      let message: EnvelopeMessage;
+      try {
+        message = decodeEnvelope(text);
+      } catch (error) {
+        this.#log.warn('ignoring a fanout message that is not a kombu envelope', { channel, error: messageOf(error) });
+        return;
+      }
+      try {
+        handler(message);
+      } catch (error) {
+        this.#log.error('fanout handler threw', { channel, error: messageOf(error) });
+      }
+    });
+    await subscriber.psubscribe(channel);
+    return { channel, close: () => closeRedisClient(subscriber, this.#log) };
+  }
+
+  /** Records a binding of a named exchange (kombu `_queue_bind`), so publishes to it reach `queue`. */
+  async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    await this.client.sadd(`${BINDING_PREFIX}${exchange}`, encodeBinding(routingKey, '', queue));
+  }
+
+  /** Removes a binding recorded by bindQueue. */
+  async unbindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    await this.client.srem(`${BINDING_PREFIX}${exchange}`, encodeBinding(routingKey, '', queue));
   }
 
   /** @internal Parks a delivered message in `unacked` (kombu `QoS.append`). */
