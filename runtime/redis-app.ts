@@ -86,7 +86,8 @@ export class RedisResultTracker implements ResultTracker {
   readonly oid = randomUUID();
   readonly #backend: RedisResultBackend;
   readonly #logger: Logger;
-  readonly #pending = new Map<string, { result: RpcAsyncResult<unknown>; stop?: () => void }>();
+  /** Only results someone waits for: a publisher's fire-and-forget results cost nothing here. */
+  readonly #watching = new Map<string, { result: RpcAsyncResult<unknown>; stop?: () => void }>();
   #closed = false;
 
   constructor(backend: RedisResultBackend, logger: Logger) {
@@ -100,20 +101,20 @@ export class RedisResultTracker implements ResultTracker {
   }
 
   track<R>(taskId: string): RpcAsyncResult<R> {
-    const existing = this.#pending.get(taskId);
-    if (existing) return existing.result as RpcAsyncResult<R>;
-    let watching = false;
-    const result: RpcAsyncResult<R> = new RedisAsyncResult<R>(taskId, () => {
-      if (watching || result.ready) return;
-      watching = true;
-      this.#watch(taskId, result as RpcAsyncResult<unknown>);
-    });
-    this.#pending.set(taskId, { result: result as RpcAsyncResult<unknown> });
+    const watched = this.#watching.get(taskId);
+    if (watched) return watched.result as RpcAsyncResult<R>;
+    const result: RpcAsyncResult<R> = new RedisAsyncResult<R>(taskId, () => this.#watch(taskId, result as RpcAsyncResult<unknown>));
     return result;
   }
 
   #watch(taskId: string, result: RpcAsyncResult<unknown>): void {
-    const entry = this.#pending.get(taskId);
+    if (result.ready || this.#watching.get(taskId)?.result === result) return;
+    if (this.#closed) {
+      result.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
+      return;
+    }
+    const entry: { result: RpcAsyncResult<unknown>; stop?: () => void } = { result };
+    this.#watching.set(taskId, entry);
     this.#backend
       .watch(taskId, (meta) => {
         const converted = toResultMeta(meta);
@@ -122,36 +123,36 @@ export class RedisResultTracker implements ResultTracker {
           return;
         }
         result.receive(converted);
-        if (READY_STATES.has(converted.status)) this.#finish(taskId);
+        if (READY_STATES.has(converted.status)) this.#finish(taskId, entry);
       })
       .then(
         (stop) => {
-          if (result.ready || !this.#pending.has(taskId)) stop();
-          else if (entry) entry.stop = stop;
+          if (this.#watching.get(taskId) === entry) entry.stop = stop;
+          else stop();
         },
         (error: unknown) => {
-          this.#pending.delete(taskId);
+          this.#finish(taskId, entry);
           result.abandon(new CeleryGenError('RESULT_WAIT_FAILED', `cannot wait for ${taskId} on ${this.#backend.redactedUrl}: ${messageOf(error)}`, { cause: error }));
         },
       );
   }
 
-  #finish(taskId: string): void {
-    const entry = this.#pending.get(taskId);
-    this.#pending.delete(taskId);
-    entry?.stop?.();
+  #finish(taskId: string, entry: { stop?: () => void }): void {
+    if (this.#watching.get(taskId) === entry) this.#watching.delete(taskId);
+    entry.stop?.();
   }
 
   forget(taskId: string): void {
-    this.#finish(taskId);
+    const entry = this.#watching.get(taskId);
+    if (entry) this.#finish(taskId, entry);
   }
 
   /** Pending `get()` calls reject; the backend's connections are the app's to close. */
   close(): Promise<void> {
     this.#closed = true;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const { result, stop } of pending) {
+    const watching = [...this.#watching.values()];
+    this.#watching.clear();
+    for (const { result, stop } of watching) {
       stop?.();
       result.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
     }

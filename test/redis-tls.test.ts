@@ -20,8 +20,8 @@ const PASSWORD = 'tls-test-Secret-42';
 function toolsMissing(): string | false {
   const peer = redisPeerMissing();
   if (peer) return peer;
-  for (const tool of ['openssl', 'redis-server']) {
-    if (spawnSync(tool, ['version'], { encoding: 'utf8' }).error) {
+  for (const [tool, flag] of [['openssl', 'version'], ['redis-server', '--version']] as const) {
+    if (spawnSync(tool, [flag], { encoding: 'utf8' }).error) {
       const why = `${tool} is not installed (apt-get install -y openssl redis-server)`;
       if (process.env.CELERY_GEN_REQUIRE_PEERS === '1') throw new Error(why);
       return why;
