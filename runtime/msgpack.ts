@@ -225,7 +225,8 @@ export function encodeMsgpack(value: unknown): Buffer {
     if (v === false) return push(Buffer.from([0xc2]));
     if (v === true) return push(Buffer.from([0xc3]));
     if (typeof v === 'number') {
-      if (Number.isSafeInteger(v)) return int(BigInt(v));
+      // Integral values are ints, as in the JSON encoder (JS cannot tell 3 from 3.0).
+      if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 64 && !Object.is(v, -0)) return int(BigInt(v));
       const b = Buffer.alloc(9);
       b[0] = 0xcb;
       b.writeDoubleBE(v, 1);

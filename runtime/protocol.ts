@@ -266,9 +266,14 @@ function isLimit(value: unknown): boolean {
   return value === null || (typeof value === 'number' && Number.isFinite(value) && value >= 0);
 }
 
-// Celery 5.2's own ISO parser (celery/utils/iso8601.py) accepts this shape; anything else
-// makes a Python worker reject the message as InvalidTaskError.
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+// What we publish: the shape every Python peer parses the same way. Celery 5.2's regex
+// parser (celery/utils/iso8601.py) reads the fraction as microseconds (so at most 6
+// digits) and silently ignores an offset without a colon; 5.3+ uses fromisoformat.
+const ISO_OUT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+// What we read: the forms Python clients send (isoformat() of a datetime or a date) and the
+// variants 5.2's parser or fromisoformat accept: space separator, offsets with or without
+// a colon, fractions of any length.
+const ISO_IN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
 function isoHeader(value: Date | string | null | undefined, name: string, bad: (code: 'BAD_HEADER', why: string) => never): string | null {
   if (value === undefined || value === null) return null;
@@ -276,8 +281,12 @@ function isoHeader(value: Date | string | null | undefined, name: string, bad: (
     if (!isPythonDate(value)) return bad('BAD_HEADER', `${name} must be a valid Date between years 1 and 9999 (Python's datetime range)`);
     return isoMicros(value);
   }
-  if (typeof value !== 'string' || !ISO_DATETIME.test(value)) return bad('BAD_HEADER', `${name} must be a Date or an ISO 8601 string`);
-  return value;
+  if (typeof value !== 'string' || !ISO_OUT.test(value) || parseIso(value) === null) {
+    return bad('BAD_HEADER', `${name} must be a Date or an ISO 8601 string like 2026-11-28T18:20:18.920616+00:00`);
+  }
+  // Celery 5.2 reads the fraction digits as microseconds (".920" would be 920 µs): write
+  // the 6 digits isoformat() writes, which every parser reads alike.
+  return value.replace(/\.(\d{1,5})(?=Z|[+-]|$)/, (_m, digits: string) => `.${digits.padEnd(6, '0')}`);
 }
 
 /** Python `datetime.isoformat()` of an aware UTC datetime, always with 6 fraction digits (protocol.md pitfall 7). */
@@ -293,13 +302,38 @@ function expirationMs(expires: string, now: Date): string {
   return String(Math.max(0, Math.trunc(at - now.getTime())));
 }
 
-/** Milliseconds since the epoch; naive times are UTC (protocol v2: "no timezone = UTC"). */
+/**
+ * Milliseconds since the epoch of an ISO 8601 date or date-time as Python peers write them,
+ * or null. Naive values are UTC (protocol v2: "no timezone = UTC"; Celery's default
+ * timezone). Fractions are read as fractions of a second, as fromisoformat does (Celery
+ * 5.2's own parser misreads `.920` as 920 µs; Python always sends 6 digits, where both agree).
+ */
 export function parseIso(text: string): number | null {
-  if (!ISO_DATETIME.test(text)) return null;
-  const naive = !/(?:Z|[+-]\d{2}:?\d{2})$/.test(text);
-  const normalized = (naive ? `${text}Z` : text).replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const ms = Date.parse(normalized);
-  return Number.isNaN(ms) ? null : ms;
+  const m = ISO_IN.exec(text);
+  if (m === null) return null;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '', zone, sign, oh = '0', om = '0'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(sec);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null;
+  if (Number(oh) > 23 || Number(om) > 59) return null;
+  const ms = fraction === '' ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear puts them back.
+  const fixed = year < 100 ? new Date(utc).setUTCFullYear(year) : utc;
+  const offsetMinutes = zone === undefined || zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  return fixed - offsetMinutes * 60_000;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+}
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 function normalizeEmbed(embed: Partial<Embed>, bad: (why: string) => never): Embed {
@@ -494,6 +528,8 @@ function readHeaderFields(src: Record<string, unknown>, ctx: Ctx, protocol: 1 | 
     return value;
   };
   const isoString = (key: string): string | null => {
+    // Not even '' passes: Celery 5.2's Request crashes on an empty eta (maybe_iso8601 gives
+    // None, maybe_make_aware(None) raises AttributeError outside its try).
     const value = optionalString(key);
     if (value !== null && parseIso(value) === null) return fail(`the "${key}" ${where} is not an ISO 8601 date-time: ${JSON.stringify(value.slice(0, 64))}`);
     return value;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bindArguments } from '../runtime/arguments.js';
 import { ArgumentError, ProtocolError, type ProtocolErrorCode } from '../runtime/errors.js';
-import { decodeResult, decodeTaskMessage, encodeResult, notRegisteredMeta, type IncomingMessage } from '../runtime/protocol.js';
+import { decodeResult, decodeTaskMessage, encodeResult, notRegisteredMeta, parseIso, type IncomingMessage } from '../runtime/protocol.js';
 import type { TaskSpec } from '../runtime/spec.js';
 import {
   bodyBytes,
@@ -285,6 +285,8 @@ describe('bad input that Python Celery 5.2.6 met (captures README §4)', () => {
     ['retries as a string', { retries: '1' }, 'BAD_HEADER'],
     ['negative retries', { retries: -1 }, 'BAD_HEADER'],
     ['an eta Python cannot parse', { eta: 'tomorrow' }, 'BAD_HEADER'],
+    ["an empty eta (Celery 5.2's Request crashes on it)", { eta: '' }, 'BAD_HEADER'],
+    ['an eta on February 30th', { eta: '2026-02-30T00:00:00' }, 'BAD_HEADER'],
     ['a timelimit of one element', { timelimit: [1] }, 'BAD_HEADER'],
     ['ignore_result as a string', { ignore_result: 'yes' }, 'BAD_HEADER'],
     ['a task name that is null', { task: null }, 'BAD_HEADER'],
@@ -297,6 +299,16 @@ describe('bad input that Python Celery 5.2.6 met (captures README §4)', () => {
       assert.throws(() => decodeTaskMessage({ ...incoming, headers: { ...(incoming.headers ?? {}), ...patch } }), isProtocolError(code));
     });
   }
+
+  test('eta and expires in the forms Python peers write are read as instants (naive = UTC)', () => {
+    const { incoming } = badInput('control-valid-message');
+    const read = (eta: string): string | null => decodeTaskMessage({ ...incoming, headers: { ...(incoming.headers ?? {}), eta } }).eta;
+    for (const eta of ['2026-11-28', '2026-11-28T18:20:18', '2026-11-28T18:20:18.920616+00:00', '2026-11-28T18:20:18Z', '2026-11-28 18:20', '2026-11-28T20:20:18+0200']) {
+      assert.equal(read(eta), eta);
+    }
+    assert.equal(parseIso('2026-11-28T20:20:18.5+02:00'), Date.UTC(2026, 10, 28, 18, 20, 18, 500));
+    assert.equal(parseIso('2026-11-28'), Date.UTC(2026, 10, 28));
+  });
 
   test('a hybrid body (dict with args/kwargs) is a task, as Python runs it', () => {
     const { incoming, capture } = badInput('body-json-object');

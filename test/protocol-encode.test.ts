@@ -153,6 +153,13 @@ describe('encodeTaskMessage formats and defaults', () => {
     assert.equal(past.properties.expiration, '0');
   });
 
+  test("a string eta keeps its meaning for Celery 5.2's parser: the fraction is padded to 6 digits", () => {
+    assert.equal(encodeTaskMessage({ ...base, eta: '2026-11-28T18:20:18.92+00:00' }).headers['eta'], '2026-11-28T18:20:18.920000+00:00');
+    assert.equal(encodeTaskMessage({ ...base, eta: '2026-11-28T18:20:18.920616+00:00' }).headers['eta'], '2026-11-28T18:20:18.920616+00:00');
+    assert.equal(encodeTaskMessage({ ...base, expires: '2026-11-28T18:20:18.5' }).headers['expires'], '2026-11-28T18:20:18.500000');
+    assert.equal(encodeTaskMessage({ ...base, eta: '2026-11-28' }).headers['eta'], '2026-11-28');
+  });
+
   test('defaults: lang py, root_id = id, [null, null] time limits, empty embed, no priority, no expiration', () => {
     const out = encodeTaskMessage(base);
     assert.deepEqual(Object.keys(out.headers), V2_HEADER_ORDER);
@@ -189,6 +196,8 @@ describe('encodeTaskMessage formats and defaults', () => {
     ['fractional retries', { retries: 1.5 }, 'BAD_HEADER'],
     ['priority 300', { priority: 300 }, 'BAD_HEADER'],
     ['an eta that Python cannot parse', { eta: 'tomorrow' }, 'BAD_HEADER'],
+    ["an offset without a colon (Celery 5.2 would silently drop it)", { eta: '2026-11-28T18:20:18+0200' }, 'BAD_HEADER'],
+    ['a fraction of 7 digits (Celery 5.2: microsecond out of range)', { eta: '2026-11-28T18:20:18.1234567Z' }, 'BAD_HEADER'],
     ['an invalid Date', { expires: new Date(NaN) }, 'BAD_HEADER'],
     ['an eta beyond year 9999', { eta: new Date('+010000-01-01T00:00:00Z') }, 'BAD_HEADER'],
     ['a Date argument before year 1', { args: [new Date('-000001-01-01T00:00:00Z')] }, 'BAD_BODY'],
