@@ -243,6 +243,13 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
       Object.defineProperty(headers, key, { value: input.extraHeaders[key], writable: true, enumerable: true, configurable: true });
     }
   }
+  // The merged table must pass the checks we read with (extraHeaders may replace any
+  // header but id and task, as Python's apply_async(headers=…) may).
+  try {
+    readHeaderFields(headers, ctx, 2);
+  } catch (error) {
+    return bad('BAD_HEADER', error instanceof Error ? error.message : String(error), error);
+  }
   let wireHeaders: Record<string, unknown>;
   try {
     wireHeaders = toWireHeaders(headers);
@@ -341,11 +348,11 @@ function normalizeEmbed(embed: Partial<Embed>, bad: (why: string) => never): Emb
   const list = (name: 'callbacks' | 'errbacks' | 'chain'): unknown[] | null => {
     const value = embed[name];
     if (value === undefined || value === null) return null;
-    if (!Array.isArray(value) || !value.every(isPlainObject)) return bad(`embed.${name} must be null or a list of signature objects`);
+    if (!Array.isArray(value) || !value.every(isSignature)) return bad(`embed.${name} must be null or a list of signatures ({"task": …})`);
     return value;
   };
   const chord = embed.chord ?? null;
-  if (chord !== null && !isPlainObject(chord)) bad('embed.chord must be null or a signature object');
+  if (chord !== null && !isSignature(chord)) bad('embed.chord must be null or a signature ({"task": …})');
   return { callbacks: list('callbacks'), errbacks: list('errbacks'), chain: list('chain'), chord };
 }
 

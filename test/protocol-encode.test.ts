@@ -205,6 +205,9 @@ describe('encodeTaskMessage formats and defaults', () => {
     ['extra headers replacing id', { extraHeaders: { id: 'other' } }, 'BAD_HEADER'],
     ['a binary extra header', { extraHeaders: { blob: Buffer.from('x') } }, 'BAD_HEADER'],
     ['a chain that is not a list of signatures', { embed: { chain: 'add' } }, 'BAD_BODY'],
+    ['a chain step without a task name', { embed: { chain: [{ args: [] }] } }, 'BAD_BODY'],
+    ['extra headers that make retries a string', { extraHeaders: { retries: 'x' } }, 'BAD_HEADER'],
+    ['extra headers with an unparsable expires', { extraHeaders: { expires: 'soon' } }, 'BAD_HEADER'],
     ['the pickle serializer', { serializer: 'pickle' }, 'BAD_BODY'],
   ];
   for (const [name, patch, code] of refusals) {
