@@ -19,6 +19,8 @@ export interface EmitOptions {
 }
 
 export interface TaskView {
+  /** Leading whitespace of the task's members: deeper inside a module namespace. */
+  readonly indent: string;
   readonly key: string;
   readonly specPath: string;
   readonly handlerPath: string;
@@ -89,6 +91,7 @@ function taskView(t: Task, ns: string | null): TaskView {
   const path = ns ? `${ns}.${key}` : key;
   const docLines = jsDocLines(t.doc, t.params.map((p) => [p.name, paramName(p.name)] as const));
   return {
+    indent: ns ? '    ' : '  ',
     key,
     specPath: `TASK_SPECS.${path}`,
     handlerPath: `handlers.${path}`,

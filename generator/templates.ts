@@ -9,6 +9,13 @@ import type { ModuleView } from './emit.js';
 
 const PARTIALS = ['spec', 'handlers', 'clients', 'worker'] as const;
 
+/**
+ * `preventIndent`: handlebars would re-indent every line a standalone partial outputs
+ * (a split and join per call, most of the render time for large modules); the
+ * templates place each task's indentation themselves from its `indent` slot instead.
+ */
+const COMPILE_OPTIONS = { noEscape: true, assumeObjects: true, knownHelpersOnly: true, preventIndent: true } as const;
+
 let compiled: ((view: ModuleView) => string) | undefined;
 
 /** `templates/` sits at the package root: one level up from generator/, two from dist/generator/. */
@@ -25,8 +32,8 @@ export function renderModule(view: ModuleView): string {
     const dir = templatesDir();
     const hb = Handlebars.create();
     const read = (name: string) => readFileSync(`${dir}${name}.ts.hbs`, 'utf8');
-    for (const p of PARTIALS) hb.registerPartial(p, hb.compile(read(p), { noEscape: true, assumeObjects: true, knownHelpersOnly: true }));
-    const main = hb.compile(read('module'), { noEscape: true, assumeObjects: true, knownHelpersOnly: true });
+    for (const p of PARTIALS) hb.registerPartial(p, hb.compile(read(p), COMPILE_OPTIONS));
+    const main = hb.compile(read('module'), COMPILE_OPTIONS);
     compiled = (v) => main(v);
   }
   return compiled(view);
