@@ -16,6 +16,7 @@
  * object whose keys (`__proto__` and `constructor` included) are own data properties.
  */
 import { ArgumentError } from './errors.js';
+import { setOwn } from './own-property.js';
 import type { ParamSpec, TaskSpec, WireType } from './spec.js';
 
 export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): unknown[] {
@@ -34,7 +35,7 @@ export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: 
     const param = params.find((p) => p.name === key && (p.kind === 'positional_or_keyword' || p.kind === 'keyword_only'));
     if (param === undefined) {
       if (varKw !== undefined) {
-        defineOwn(extraKw, key, kwargs[key]);
+        setOwn(extraKw, key, kwargs[key]);
         continue;
       }
       // CPython checks every keyword against the positional-only names first (in parameter order).
@@ -102,11 +103,6 @@ export function bindArguments(spec: TaskSpec, args: readonly unknown[], kwargs: 
     }
   }
   return bound;
-}
-
-function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  // Assignment would run the __proto__ setter; a data property cannot touch any prototype.
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function functionName(taskName: string): string {

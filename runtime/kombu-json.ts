@@ -26,6 +26,7 @@
  * never assigns through a setter), so a message cannot reach any prototype.
  */
 import { ProtocolError } from './errors.js';
+import { setOwn } from './own-property.js';
 
 export interface EncodeJsonOptions {
   /**
@@ -269,8 +270,8 @@ function reviveEnvelopes(root: unknown): unknown {
       const item = record[key];
       if (typeof item === 'object' && item !== null) {
         const revived = visit(item, depth + 1);
-        // defineProperty, not assignment: a "__proto__" own key must stay a data property.
-        if (revived !== item) Object.defineProperty(record, key, { value: revived, writable: true, enumerable: true, configurable: true });
+        // setOwn, not assignment: a "__proto__" own key must stay a data property.
+        if (revived !== item) setOwn(record, key, revived);
       }
     }
     if (keys.length === 2 && Object.hasOwn(record, '__type__') && Object.hasOwn(record, '__value__')) {
@@ -360,7 +361,7 @@ function parsePythonJson(text: string, original: unknown): unknown {
         ws();
         if (text[pos] !== ':') return notJson(`expected ':' at ${pos}`);
         pos++;
-        Object.defineProperty(obj, key, { value: value(depth + 1), writable: true, enumerable: true, configurable: true });
+        setOwn(obj, key, value(depth + 1));
         ws();
         if (text[pos] === ',') {
           pos++;

@@ -7,6 +7,7 @@
  * data properties.
  */
 import { ProtocolError } from './errors.js';
+import { setOwn } from './own-property.js';
 
 export const MSGPACK_CONTENT_TYPE = 'application/x-msgpack';
 
@@ -66,7 +67,7 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
     for (let i = 0; i < n; i++) {
       const key = value(depth + 1);
       if (typeof key !== 'string') bad('map keys must be strings (msgpack strict_map_key)');
-      Object.defineProperty(out, key as string, { value: value(depth + 1), writable: true, enumerable: true, configurable: true });
+      setOwn(out, key as string, value(depth + 1));
     }
     return out;
   };

@@ -20,6 +20,7 @@ import type { TaskState } from './api.js';
 import { ProtocolError, TaskError } from './errors.js';
 import { decodeJson, encodeJson, isPythonDate, pythonIsoFormat } from './kombu-json.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
+import { setOwn } from './own-property.js';
 import { argsListRepr, argsRepr, excRepr, kwargsRepr, safeRepr } from './pyrepr.js';
 import { toWireHeaders } from './wire-headers.js';
 
@@ -240,7 +241,7 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
     if (!isPlainObject(input.extraHeaders)) bad('BAD_HEADER', 'extraHeaders must be a plain object');
     for (const key of Object.keys(input.extraHeaders)) {
       if (key === 'id' || key === 'task') bad('BAD_HEADER', `extraHeaders cannot replace the ${key} header`);
-      Object.defineProperty(headers, key, { value: input.extraHeaders[key], writable: true, enumerable: true, configurable: true });
+      setOwn(headers, key, input.extraHeaders[key]);
     }
   }
   // The merged table must pass the checks we read with (extraHeaders may replace any
@@ -464,7 +465,7 @@ function decodeV2(headers: Record<string, unknown>, body: unknown, common: Commo
     kwargs = Object.hasOwn(body, 'kwargs') ? body['kwargs'] : {};
     embedRaw = { callbacks: body['callbacks'] ?? null, errbacks: body['errbacks'] ?? null, chord: body['chord'] ?? null, chain: null };
     source = { ...pick(body, ['lang', 'task', 'id', 'root_id', 'parent_id', 'group', 'shadow', 'eta', 'expires', 'retries', 'timelimit', 'argsrepr', 'kwargsrepr', 'origin']) };
-    for (const key of Object.keys(headers)) Object.defineProperty(source, key, { value: headers[key], writable: true, enumerable: true, configurable: true });
+    for (const key of Object.keys(headers)) setOwn(source, key, headers[key]);
   } else {
     const what = isPlainObject(body) ? 'an object without "args"' : describe(body);
     throw new ProtocolError('BAD_BODY', `v2 body must be [args, kwargs, embed], got ${what}`, ctx);
@@ -627,12 +628,7 @@ function normalizeValue(value: unknown, depth: number): unknown {
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      Object.defineProperty(out, key, {
-        value: normalizeValue((value as Record<string, unknown>)[key], depth + 1),
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+      setOwn(out, key, normalizeValue((value as Record<string, unknown>)[key], depth + 1));
     }
     return out;
   }
@@ -699,7 +695,7 @@ export function encodeResult(meta: ResultMeta, options: { typed?: boolean; seria
   };
   for (const key of Object.keys(meta)) {
     if (!(RESULT_KEY_ORDER as readonly string[]).includes(key) && meta[key] !== undefined) {
-      Object.defineProperty(ordered, key, { value: meta[key], writable: true, enumerable: true, configurable: true });
+      setOwn(ordered, key, meta[key]);
     }
   }
   if (options.serializer === 'msgpack') {

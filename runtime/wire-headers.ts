@@ -29,6 +29,7 @@
  * the limitation so an amqplib upgrade that fixes it shows up.
  */
 import { ProtocolError } from './errors.js';
+import { setOwn } from './own-property.js';
 
 const INT32_MIN = -0x8000_0000;
 const INT32_MAX = 0x7fff_ffff;
@@ -45,8 +46,8 @@ export function toWireHeaders(headers: Readonly<Record<string, unknown>>): Recor
 }
 
 function wireTable(table: Readonly<Record<string, unknown>>, path: string): Record<string, unknown> {
-  // An ordinary object (amqplib calls value.hasOwnProperty on every table), filled with
-  // defineProperty so that a "__proto__" header key stays an ordinary own key.
+  // An ordinary object (amqplib calls value.hasOwnProperty on every table); setOwn keeps a
+  // "__proto__" header key an ordinary own key.
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(table)) {
     const value = table[key];
@@ -54,7 +55,7 @@ function wireTable(table: Readonly<Record<string, unknown>>, path: string): Reco
     if (Buffer.byteLength(key) > 255) {
       throw new ProtocolError('BAD_HEADER', `header key ${JSON.stringify(key.slice(0, 40))}… is longer than AMQP's 255 bytes`);
     }
-    Object.defineProperty(out, key, { value: wireValue(value, `${path}.${key}`), writable: true, enumerable: true, configurable: true });
+    setOwn(out, key, wireValue(value, `${path}.${key}`));
   }
   return out;
 }
