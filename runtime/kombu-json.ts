@@ -5,7 +5,11 @@
  * `", "` and `": "` separators, `ensure_ascii` escaping (non-ASCII as lowercase `\uXXXX`,
  * astral characters as surrogate pairs), Python float spelling (`1e-05`, `1.5e+16`),
  * `NaN`/`Infinity` as Python emits them. So a body we publish is byte-identical to the
- * one Python publishes for the same values.
+ * one Python publishes for the same values (checked against the real kombu on random
+ * values). JS numbers cannot tell `3` from `3.0`: integral values go out as Python ints.
+ * A `Date` goes out as kombu 5.2 writes an aware UTC datetime (`2024-05-06T07:08:09.123000Z`),
+ * or, in typed mode, as the 5.3+ `datetime` envelope with `+00:00`. A `Uint8Array` needs
+ * typed mode (`bytes`, or `base64` when not UTF-8): kombu 5.2's JSON has no bytes at all.
  *
  * Decoding accepts both kombu dialects:
  * - kombu 5.2: plain JSON; datetimes, Decimals and UUIDs arrive as strings already.
