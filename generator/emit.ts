@@ -29,10 +29,12 @@ export interface TaskView {
   readonly argsType: string;
   readonly kwargsType: string;
   readonly resultType: string;
-  readonly params: readonly string[];
+  /** The ParamSpec lines, indented, one per line (empty when there are none). */
+  readonly params: string;
   readonly options: string;
   readonly handlerType: string;
-  readonly docLines: readonly string[];
+  /** The JSDoc comment, indented, ending with a newline; empty when there is no docstring. */
+  readonly doc: string;
 }
 
 export interface GroupView {
@@ -89,9 +91,13 @@ export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleVi
 function taskView(t: Task, ns: string | null): TaskView {
   const key = camelCase(t.function);
   const path = ns ? `${ns}.${key}` : key;
+  const indent = ns ? '    ' : '  ';
   const docLines = jsDocLines(t.doc, t.params.map((p) => [p.name, paramName(p.name)] as const));
+  // Pre-joined blocks: a handlebars {{#each}} per line costs more than the rest of the render.
+  let doc = '';
+  for (const line of docLines) doc += `${indent}${line}\n`;
   return {
-    indent: ns ? '    ' : '  ',
+    indent,
     key,
     specPath: `TASK_SPECS.${path}`,
     handlerPath: `handlers.${path}`,
@@ -100,10 +106,10 @@ function taskView(t: Task, ns: string | null): TaskView {
     argsType: argsType(t.params),
     kwargsType: kwargsType(t.params),
     resultType: t.returns.tsType,
-    params: t.params.map(paramSpec),
+    params: t.params.map((p) => `${indent}    ${paramSpec(p)},`).join('\n'),
     options: tsLiteral(Object.fromEntries(runtimeOptions(t.options, t.nonLiteralOptions))),
     handlerType: handlerType(t),
-    docLines,
+    doc,
   };
 }
 

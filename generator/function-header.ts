@@ -21,11 +21,18 @@ interface Tok {
 
 const NAME = /[\p{ID_Start}_][\p{ID_Continue}]*/uy;
 const NUMBER = /(?:0[xX][\da-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?)[jJlL]?/y;
-const STRING_START = /([rRbBuUfF]{0,2})('''|"""|'|")/y;
 const OPS = ['**=', '//=', '>>=', '<<=', '...', '->', '**', '//', '<<', '>>', '<=', '>=', '==', '!=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@='];
 const SINGLE = '()[]{},:.;@=+-*/%|&^~<>';
 /** Keywords that start constructs outside the subset: the caller falls back to tree-sitter. */
 const UNSUPPORTED = new Set(['lambda', 'not', 'and', 'or', 'if', 'else', 'for', 'in', 'is', 'await', 'yield']);
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
+}
+
+function isNamePart(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
 
 class Tokenizer {
   readonly toks: Tok[] = [];
@@ -70,37 +77,31 @@ class Tokenizer {
       break;
     }
     const start = this.#pos;
-    STRING_START.lastIndex = start;
-    const sm = STRING_START.exec(s);
-    if (sm && (sm[1] === '' || /^(?:[rRbBuUfF]|[rR][bBfF]|[bBfF][rR])$/.test(sm[1]!))) {
-      const quote = sm[2]!;
-      let i = start + sm[0].length;
-      for (;;) {
-        if (i >= this.limit) return null;
-        const ch = s[i]!;
-        if (ch === '\\') {
-          i += 2;
-          continue;
-        }
-        if (quote.length === 1 && ch === '\n') return null;
-        if (s.startsWith(quote, i)) {
-          i += quote.length;
-          break;
-        }
-        i++;
+    const code = s.charCodeAt(start);
+    if (code === 39 || code === 34) return this.#string(start, start);
+    if (isNameStart(code)) {
+      let i = start + 1;
+      let ascii = code < 128;
+      for (let c = s.charCodeAt(i); i < this.limit && isNamePart(c); c = s.charCodeAt(++i)) if (c >= 128) ascii = false;
+      if (i < this.limit && code < 128) {
+        const q = s.charCodeAt(i);
+        // A string prefix (r, b, u, f and their pairs) directly followed by a quote.
+        if ((q === 39 || q === 34) && i - start <= 2 && /^(?:[rRbBuUfF]|[rR][bBfF]|[bBfF][rR])$/.test(s.slice(start, i))) return this.#string(start, i);
+      }
+      if (!ascii) {
+        // Unicode identifiers: let the regex apply Python's (and JavaScript's) ID classes.
+        NAME.lastIndex = start;
+        const nm = NAME.exec(s);
+        if (!nm) return null;
+        i = start + nm[0].length;
       }
       this.#pos = i;
-      return this.#push('string', start, i);
+      return this.#push('name', start, i);
     }
-    NAME.lastIndex = start;
-    const nm = NAME.exec(s);
-    if (nm) {
-      this.#pos = start + nm[0].length;
-      return this.#push('name', start, this.#pos);
-    }
-    NUMBER.lastIndex = start;
-    const num = /[\d.]/.test(s[start]!) ? NUMBER.exec(s) : null;
-    if (num && num[0] !== '.' && num[0] !== '') {
+    if ((code >= 48 && code <= 57) || (code === 46 && s.charCodeAt(start + 1) >= 48 && s.charCodeAt(start + 1) <= 57)) {
+      NUMBER.lastIndex = start;
+      const num = NUMBER.exec(s);
+      if (!num || num[0] === '') return null;
       this.#pos = start + num[0].length;
       return this.#push('number', start, this.#pos);
     }
@@ -120,6 +121,30 @@ class Tokenizer {
     return null;
   }
 
+  /** A string literal whose quotes start at `quoteAt` (after any prefix at `start`). */
+  #string(start: number, quoteAt: number): Tok | null {
+    const s = this.src;
+    const q = s[quoteAt]!;
+    const quote = s.startsWith(q + q + q, quoteAt) ? q + q + q : q;
+    let i = quoteAt + quote.length;
+    for (;;) {
+      if (i >= this.limit) return null;
+      const ch = s.charCodeAt(i);
+      if (ch === 92) {
+        i += 2;
+        continue;
+      }
+      if (quote.length === 1 && ch === 10) return null;
+      if (s.startsWith(quote, i)) {
+        i += quote.length;
+        break;
+      }
+      i++;
+    }
+    this.#pos = i;
+    return this.#push('string', start, i);
+  }
+
   #push(kind: TokKind, start: number, end: number): Tok {
     const t = { kind, text: this.src.slice(start, end), start, end };
     this.toks.push(t);
@@ -127,27 +152,28 @@ class Tokenizer {
   }
 }
 
-/** A node built here; the same surface as a tree-sitter node, computed eagerly. */
+const NO_FIELDS: ReadonlyMap<string, readonly JsNode[]> = new Map();
+const NO_CHILDREN: readonly JsNode[] = [];
+
+/** A node built here; the same surface as a tree-sitter node. */
 class JsNode implements PyNode {
   readonly isMissing = false;
   readonly hasError = false;
-  readonly namedChildren: readonly JsNode[];
+  #named: readonly JsNode[] | undefined;
 
   constructor(
     readonly type: string,
     readonly source: string,
     readonly startIndex: number,
     readonly endIndex: number,
-    readonly children: readonly JsNode[] = [],
-    readonly fields: ReadonlyMap<string, readonly JsNode[]> = new Map(),
-    named = true,
-  ) {
-    this.isNamed = named;
-    this.namedChildren = children.filter((c) => c.isNamed);
+    readonly children: readonly JsNode[] = NO_CHILDREN,
+    readonly fields: ReadonlyMap<string, readonly JsNode[]> = NO_FIELDS,
+    readonly isNamed = true,
+  ) {}
+
+  get namedChildren(): readonly JsNode[] {
+    return (this.#named ??= this.children.length === 0 ? NO_CHILDREN : this.children.filter((c) => c.isNamed));
   }
-
-  readonly isNamed: boolean;
-
   get text(): string {
     return this.source.slice(this.startIndex, this.endIndex);
   }
@@ -158,7 +184,7 @@ class JsNode implements PyNode {
     return this.fields.get(field)?.[0] ?? null;
   }
   childrenForFieldName(field: string): readonly JsNode[] {
-    return this.fields.get(field) ?? [];
+    return this.fields.get(field) ?? NO_CHILDREN;
   }
 }
 
@@ -196,11 +222,18 @@ class HeaderParser {
   }
 
   token(t: Tok, type = t.text): JsNode {
-    return new JsNode(type, this.src, t.start, t.end, [], new Map(), false);
+    return new JsNode(type, this.src, t.start, t.end, NO_CHILDREN, NO_FIELDS, false);
   }
-  node(type: string, children: readonly JsNode[], fields: Record<string, JsNode | readonly JsNode[]> = {}): JsNode {
-    const map = new Map<string, readonly JsNode[]>();
-    for (const [k, v] of Object.entries(fields)) map.set(k, Array.isArray(v) ? v : [v as JsNode]);
+  node(type: string, children: readonly JsNode[], fields?: Record<string, JsNode | readonly JsNode[]>): JsNode {
+    let map = NO_FIELDS;
+    if (fields) {
+      const m = new Map<string, readonly JsNode[]>();
+      for (const k in fields) {
+        const v = fields[k]!;
+        m.set(k, Array.isArray(v) ? v : [v as JsNode]);
+      }
+      map = m;
+    }
     return new JsNode(type, this.src, children[0]!.startIndex, children[children.length - 1]!.endIndex, children, map);
   }
 
