@@ -14,6 +14,7 @@ export interface ParsedDoc {
 
 /** `inspect.cleandoc`: expand tabs, strip the first line, remove the common indent of the rest. */
 export function cleandoc(doc: string): string {
+  if (!doc.includes('\n') && !doc.includes('\t')) return doc.trim();
   const lines = doc.replace(/\r\n?/g, '\n').split('\n').map((l) => expandTabs(l));
   let margin = Infinity;
   for (const line of lines.slice(1)) {

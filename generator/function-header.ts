@@ -23,6 +23,10 @@ const NAME = /[\p{ID_Start}_][\p{ID_Continue}]*/uy;
 const NUMBER = /(?:0[xX][\da-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?)[jJlL]?/y;
 const OPS = ['**=', '//=', '>>=', '<<=', '...', '->', '**', '//', '<<', '>>', '<=', '>=', '==', '!=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@='];
 const SINGLE = '()[]{},:.;@=+-*/%|&^~<>';
+/** Multi-character operators by their first character, longest first. */
+const OPS_BY_FIRST = new Map<string, string[]>();
+for (const op of OPS) OPS_BY_FIRST.set(op[0]!, [...(OPS_BY_FIRST.get(op[0]!) ?? []), op]);
+const NO_OPS: readonly string[] = [];
 /** Keywords that start constructs outside the subset: the caller falls back to tree-sitter. */
 const UNSUPPORTED = new Set(['lambda', 'not', 'and', 'or', 'if', 'else', 'for', 'in', 'is', 'await', 'yield']);
 
@@ -105,13 +109,13 @@ class Tokenizer {
       this.#pos = start + num[0].length;
       return this.#push('number', start, this.#pos);
     }
-    for (const op of OPS) {
+    const c = s[start]!;
+    for (const op of OPS_BY_FIRST.get(c) ?? NO_OPS) {
       if (s.startsWith(op, start)) {
         this.#pos = start + op.length;
         return this.#push('op', start, this.#pos);
       }
     }
-    const c = s[start]!;
     if (SINGLE.includes(c)) {
       if (c === '(' || c === '[' || c === '{') this.#depth++;
       if (c === ')' || c === ']' || c === '}') this.#depth--;
