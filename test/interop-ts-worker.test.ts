@@ -85,6 +85,22 @@ describe('Python client → TS worker', { skip }, () => {
     ]);
   });
 
+  test('protocol v1 messages from a Python client run too', async () => {
+    const outcomes = await runPythonClient(
+      queue,
+      [
+        { task: 'tasks.add', args: [2, 3] },
+        { task: 'tasks.hello', args: ['Ann'], kwargs: { punctuation: '?' } },
+        { task: 'tasks.whoami', args: ['v1'] },
+      ],
+      { protocol: 1 },
+    );
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? o.value : `${o.type}: ${o.message}`)),
+      [5, 'Hello, Ann?', { id: outcomes[2]!.id, retries: 0, tag: 'v1', name: 'tasks.whoami' }],
+    );
+  });
+
   test('a thrown `class MyError extends Error` raises MyError with its message in Python', async () => {
     const [custom, value] = await runPythonClient(queue, [{ task: 'tasks.fail_custom' }, { task: 'tasks.fail_value', args: ['no good'] }]);
     assert.ok(custom && !custom.ok);

@@ -112,7 +112,7 @@ export type PythonOutcome =
     };
 
 /** Runs the Python client driver: publishes every call to `queue`, then get()s each result. */
-export async function runPythonClient(queue: string, calls: readonly PythonCall[]): Promise<PythonOutcome[]> {
+export async function runPythonClient(queue: string, calls: readonly PythonCall[], options: { protocol?: 1 | 2 } = {}): Promise<PythonOutcome[]> {
   const child = spawn(PYTHON, ['driver.py'], {
     cwd: INTEROP_DIR,
     env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL },
@@ -122,7 +122,7 @@ export async function runPythonClient(queue: string, calls: readonly PythonCall[
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  child.stdin.end(JSON.stringify({ queue, calls }));
+  child.stdin.end(JSON.stringify({ queue, calls, protocol: options.protocol ?? 2 }));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   if (code !== 0) throw new Error(`Python client exited with ${code}:\n${stderr}`);
   return JSON.parse(stdout) as PythonOutcome[];
