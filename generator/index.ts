@@ -11,7 +11,8 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { checkManifest } from './check.js';
-import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { type Diagnostic, fileDiagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
+import type { ExtractedModule } from './extracted.js';
 import { emit } from './emit.js';
 import { extractModule } from './extract.js';
 import { type ReadOptions, type SourceInput, displayPath, readInputs } from './inputs.js';
@@ -37,9 +38,30 @@ export interface GenerateOptions {
   readonly sources?: readonly string[];
 }
 
+/**
+ * Extraction recurses over expressions; absurdly deep nesting (thousands of brackets)
+ * would exhaust the stack. That is bad input, reported as such, not an internal error.
+ */
+function extractGuarded(i: SourceInput): ExtractedModule {
+  try {
+    return extractModule(i.file, i.module, i.text);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      file: i.file,
+      module: i.module,
+      tasks: [],
+      classes: [],
+      aliases: [],
+      imports: {},
+      diagnostics: [fileDiagnostic(i.file, 'syntax-error', 'expressions are nested too deeply to analyse')],
+    };
+  }
+}
+
 /** Builds the manifest of already-read sources: what `inspect --json` prints. */
 export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = []): Manifest {
-  const extracted = inputs.map((i) => extractModule(i.file, i.module, i.text));
+  const extracted = inputs.map((i) => extractGuarded(i));
   const resolved = resolveModules(extracted);
   const modules = inputs.map((i) => ({ file: i.file, module: i.module }));
   const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, diagnostics: [] };
@@ -51,8 +73,14 @@ export function buildManifest(inputs: readonly SourceInput[], extra: readonly Di
 export function generate(inputs: readonly SourceInput[], options: GenerateOptions = {}, extra: readonly Diagnostic[] = []): GenerateResult {
   const manifest = buildManifest(inputs, extra);
   const failed = hasErrors(manifest.diagnostics) || inputs.length === 0;
-  const text = failed ? null : emit(manifest, options.sources ? { sources: options.sources } : {});
-  return { text, manifest, diagnostics: manifest.diagnostics };
+  if (failed) return { text: null, manifest, diagnostics: manifest.diagnostics };
+  try {
+    return { text: emit(manifest, options.sources ? { sources: options.sources } : {}), manifest, diagnostics: manifest.diagnostics };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const diagnostics = [...manifest.diagnostics, fileDiagnostic(inputs[0]!.file, 'syntax-error', 'types are nested too deeply to print')];
+    return { text: null, manifest: { ...manifest, diagnostics }, diagnostics };
+  }
 }
 
 export interface GenerateFilesOptions extends ReadOptions {
