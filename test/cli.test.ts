@@ -193,6 +193,9 @@ test('--module and --root set the module name', () => {
   assert.equal(r.status, 0, r.stderr);
   const m = JSON.parse(r.stdout) as { tasks: { name: string }[] };
   assert.deepEqual(m.tasks.map((t) => t.name), ['proj.jobs.add', 'tasks.greet']);
+  const several = run(['--module', 'x', 'billing/tasks.py', 'mail/tasks.py'], join(FIXTURES_DIR, 'multi-module'));
+  assert.equal(several.status, 2);
+  assert.match(several.stderr, /--module names a single input/);
   const root = run(['inspect', '--json', '--root', 'src', 'src/app/tasks.py'], join(FIXTURES_DIR, 'root-option'));
   assert.equal(root.status, 0, root.stderr);
   assert.equal((JSON.parse(root.stdout) as { modules: { module: string }[] }).modules[0]!.module, 'app.tasks');
