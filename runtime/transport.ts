@@ -39,7 +39,7 @@ export class TransportError extends CeleryGenError {
 export interface TransportOptions {
   readonly url: string;
   readonly logger: Logger;
-  /** AMQP heartbeat in seconds. @default 60 (RabbitMQ's proposal) */
+  /** AMQP heartbeat in seconds, unless the URL sets `?heartbeat=`. @default 60 (RabbitMQ's proposal) */
   readonly heartbeat?: number;
   /** Shown in RabbitMQ's management UI. */
   readonly connectionName?: string;
@@ -89,7 +89,7 @@ export class Transport extends EventEmitter {
 
   async #open(): Promise<ChannelModel> {
     const url = new URL(this.#url);
-    url.searchParams.set('heartbeat', String(this.#heartbeat));
+    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.#heartbeat));
     let connection: ChannelModel;
     try {
       // noDelay: without it Nagle holds small frames back and every round trip costs ~44 ms.

@@ -81,7 +81,9 @@ export class CeleryWorker implements Worker {
     }
     this.#deps = deps;
     this.#queues = options.queues && options.queues.length > 0 ? [...options.queues] : ['celery'];
-    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    this.#concurrency = concurrency;
     this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
     this.#handleSignals = options.handleSignals ?? true;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
