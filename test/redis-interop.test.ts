@@ -7,7 +7,7 @@
  * one side and whose callback runs on the other.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,15 @@ import {
 const skip = redisPeerMissing();
 const VISIBILITY = 3;
 const GET = { timeout: 20_000 };
+
+describe('Redis interop fixture', () => {
+  test('fixtures/redis-interop/tasks.ts is what celery-gen generates from redis_tasks.py today', () => {
+    const cli = fileURLToPath(new URL('../bin/celery-gen.js', import.meta.url));
+    const dir = fileURLToPath(new URL('../fixtures/redis-interop/', import.meta.url));
+    const check = spawnSync(process.execPath, [cli, 'redis_tasks.py', '-o', 'tasks.ts', '--check'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(check.status, 0, `regenerate with: cd fixtures/redis-interop && celery-gen redis_tasks.py -o tasks.ts\n${check.stdout}${check.stderr}`);
+  });
+});
 
 describe('Celery app construction: broker/backend pairs', () => {
   test('every pair Python supports is accepted; others are refused at construction, passwords redacted', async () => {
@@ -157,13 +166,13 @@ for (const config of CONFIGS) {
         const python = await startPythonRedisWorker(q, peer);
         pythonWorkers.push(python);
         const app = newApp();
-        const result = await createClient(app).slow.applyAsync([marker, 0.2], {}, { queue: q });
-        // A Python worker sleeping 0.2 s would finish: it must be killed while the marker is fresh.
+        // Long enough that the kill always lands mid-task, even on a loaded machine.
+        const result = await createClient(app).slow.applyAsync([marker, 2], {}, { queue: q });
         await waitUntil(() => read(marker).includes('started'), 15_000, 'the Python task to start');
         await python.kill();
         const worker = createWorker(app, handlers, { queues: [q], handleSignals: false });
         await worker.start();
-        assert.equal(await result.get(GET), 'ts slept 0.2');
+        assert.equal(await result.get(GET), 'ts slept 2');
         assert.match(read(marker), /started \d+\nstarted ts \d+\n/);
         await worker.stop();
       } finally {
@@ -186,14 +195,14 @@ for (const config of CONFIGS) {
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         try {
           await waitUntil(() => out.includes('ready'), 20_000, 'the TS worker process');
-          const result = await createClient(newApp()).slow.applyAsync([marker, 1], {}, { queue: q });
+          const result = await createClient(newApp()).slow.applyAsync([marker, 2], {}, { queue: q });
           await waitUntil(() => read(marker).includes('started ts'), 15_000, 'the TS task to start');
           child.kill('SIGKILL');
           await exited;
           // Redis: Python restores timed-out messages when it starts polling; RabbitMQ requeues at once.
           if (config.broker !== AMQP_URL) await new Promise((r) => setTimeout(r, VISIBILITY * 1000 + 300));
           pythonWorkers.push(await startPythonRedisWorker(q, peer));
-          assert.equal(await result.get(GET), 'slept 1');
+          assert.equal(await result.get(GET), 'slept 2');
         } finally {
           child.kill('SIGKILL');
         }
