@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Celery, TaskError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
+import { Celery, TaskError, TransportError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
 import { createClient, createWorker } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
@@ -124,6 +124,21 @@ describe('TS client → TS worker', () => {
       assert.equal((await queueCounts(broker, queue)).messages, acksLate ? 1 : 0);
     });
   }
+
+  test('a pending get() fails clearly when the connection drops; the next call reconnects', async () => {
+    const queue = uniqueQueue('ts2ts_drop');
+    const client = newApp(queue);
+    const workerApp = newApp(queue);
+    const worker = createWorker(workerApp, handlers, { handleSignals: false });
+    await worker.start();
+    const tasks = createClient(client);
+    const pending = await tasks.sleepMs.delay(300);
+    const model = await client.transport.connect();
+    (model.connection as unknown as { stream: { destroy(error: Error): void } }).stream.destroy(new Error('simulated network failure'));
+    await assert.rejects(pending.get(GET), (e: unknown) => e instanceof TransportError && e.code === 'REPLY_CONSUMER_LOST');
+    assert.equal(await (await tasks.add.delay(5, 6)).get(GET), 11);
+    await worker.stop();
+  });
 
   test('stop() lets a running task finish, answers it and acks it; nothing is redelivered', async () => {
     const queue = uniqueQueue('ts2ts_stop');
