@@ -452,7 +452,15 @@ class Consumer implements RedisConsumer {
           });
           continue;
         }
-        await this.#pollOnce();
+        try {
+          await this.#pollOnce();
+          this.#attempt = 0;
+        } catch (error) {
+          // A consumer that stops on one error would strand its queues: log, back off, go on.
+          const delay = backoffDelay(this.#attempt++);
+          this.log.error('redis consumer error; retrying', { queues: this.queues, error: messageOf(error), retryInMs: delay });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
       }
     } catch (error) {
       this.log.error('redis consumer stopped on an unexpected error', { queues: this.queues, error: messageOf(error) });
@@ -505,11 +513,22 @@ class Consumer implements RedisConsumer {
       return;
     }
     const tag = envelope.deliveryTag || randomUUID();
+    await this.#take(key, raw, queue, envelope, tag);
+  }
+
+  async #take(key: string, raw: string, queue: string, envelope: EnvelopeMessage, tag: string): Promise<void> {
     if (this.noAck) {
       this.#deliver({ ...envelope, deliveryTag: tag, queue, raw, ack: () => Promise.resolve(), reject: () => Promise.resolve() });
       return;
     }
-    await this.broker.park(tag, raw, envelope.deliveryInfo.exchange, envelope.deliveryInfo.routingKey || queue);
+    try {
+      await this.broker.park(tag, raw, envelope.deliveryInfo.exchange, envelope.deliveryInfo.routingKey || queue);
+    } catch (error) {
+      // Taken off the list but not parked: put it back where BRPOP takes next, never drop it.
+      this.log.error('could not park a taken message in unacked; pushing it back to its queue', { queue, tag, error: messageOf(error) });
+      await this.broker.client.rpush(key, raw);
+      return;
+    }
     if (this.#cancelled) {
       // Taken by the last BRPOP after cancel(): straight back where it was.
       await this.broker.restoreByTag(tag);
