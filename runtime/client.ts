@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { ApplyOptions } from './api.js';
 import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
-import type { RpcAsyncResult } from './results.js';
+import { RpcAsyncResult } from './results.js';
 import type { TaskSpec } from './spec.js';
 import { CELERY_QUEUE, type Transport } from './transport.js';
 
@@ -91,9 +91,16 @@ export class TaskPublisher {
       ...optional('rootId', options.rootId),
       ...optional('shadow', options.shadow),
       ...optional('extraHeaders', options.headers),
+      // A serializer the protocol layer does not speak (pickle, yaml) is refused there, never replaced by JSON.
+      ...optional('serializer', (options.serializer ?? taskOptions.serializer) as 'json' | 'msgpack' | undefined),
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
     };
+    if (input.ignoreResult) {
+      // As Python's send_task: the backend is not told to watch the id, and get() does not wait.
+      await this.publish(input, route);
+      return new RpcAsyncResult<unknown>(id, { ignored: true });
+    }
     const result = this.#deps.results.track<unknown>(id);
     try {
       await this.publish(input, route);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { AsyncResult, GetOptions, TaskState } from './api.js';
-import { TimeoutError, type TaskError } from './errors.js';
+import { CeleryGenError, TimeoutError, type TaskError } from './errors.js';
 import type { Logger } from './logger.js';
 import { decodeResult, taskErrorFromMeta, type ResultMeta } from './protocol.js';
 import { messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
@@ -40,8 +40,17 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   #waiters: Set<Waiter> | undefined;
   #listeners: Set<StateListener> | undefined;
 
-  constructor(id: string) {
+  readonly #ignored: boolean;
+
+  /** @param options.ignored sent with ignore_result: nothing will be reported, so get() rejects at once (Python's get() returns None). */
+  constructor(id: string, options: { ignored?: boolean } = {}) {
     this.id = id;
+    this.#ignored = options.ignored ?? false;
+  }
+
+  /** True when the task was sent with ignore_result: no state will ever arrive. */
+  get ignored(): boolean {
+    return this.#ignored;
   }
 
   get state(): TaskState {
@@ -69,6 +78,9 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   }
 
   get(options: GetOptions = {}): Promise<R> {
+    if (this.#ignored) {
+      return Promise.reject(new CeleryGenError('RESULT_IGNORED', `task ${this.id} was sent with ignore_result: there is no result to wait for`));
+    }
     if (this.ready) return this.#settled();
     return new Promise<R>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Celery, TaskError, TransportError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
+import { Celery, CeleryGenError, ProtocolError, TaskError, TransportError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
 import { createClient, createWorker } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
@@ -137,6 +137,28 @@ describe('TS client → TS worker', () => {
     (model.connection as unknown as { stream: { destroy(error: Error): void } }).stream.destroy(new Error('simulated network failure'));
     await assert.rejects(pending.get(GET), (e: unknown) => e instanceof TransportError && e.code === 'REPLY_CONSUMER_LOST');
     assert.equal(await (await tasks.add.delay(5, 6)).get(GET), 11);
+    await worker.stop();
+  });
+
+  test('ignoreResult: the task runs, get() refuses to wait; msgpack travels, pickle is refused before publishing', async () => {
+    const app = newApp(uniqueQueue('ts2ts_ignore'));
+    const ran: number[] = [];
+    const spec = defineTask<[x: number], { x?: number }, number>({
+      name: 'tasks.note',
+      bind: false,
+      params: [{ name: 'x', kind: 'positional_or_keyword', required: true, type: { type: 'number', integer: true } }],
+      options: {},
+    });
+    const worker = app.createWorker([implementTask(spec, (x: number) => ran.push(x))], { handleSignals: false });
+    await worker.start();
+    const result = await app.sendTask(spec.name, [7], {}, { ignoreResult: true }, spec);
+    await assert.rejects(result.get(GET), (e: unknown) => e instanceof CeleryGenError && e.code === 'RESULT_IGNORED');
+    await waitFor(() => ran.includes(7), 5000, 'the ignored-result task to run');
+    const pickled = { ...spec, options: { serializer: 'pickle' } };
+    await assert.rejects(app.sendTask(spec.name, [8], {}, {}, pickled), (e: unknown) => e instanceof ProtocolError);
+    assert.equal(await (await app.sendTask(spec.name, [9], {}, {}, spec)).get(GET), 2);
+    assert.equal(await (await app.sendTask(spec.name, [10], {}, { serializer: 'msgpack' }, spec)).get(GET), 3);
+    assert.deepEqual(ran, [7, 9, 10]);
     await worker.stop();
   });
 
