@@ -162,6 +162,32 @@ describe('TS client → TS worker', () => {
     await worker.stop();
   });
 
+  test('a result JSON cannot carry is answered as an EncodeError FAILURE; undefined becomes null', async () => {
+    const app = newApp(uniqueQueue('ts2ts_encode'));
+    const cyclic = defineTask<[], object, unknown>({ name: 'tasks.cyclic', bind: false, params: [], options: {} });
+    const nothing = defineTask<[], object, unknown>({ name: 'tasks.nothing', bind: false, params: [], options: {} });
+    const worker = app.createWorker(
+      [
+        implementTask(cyclic, () => {
+          const value: Record<string, unknown> = {};
+          value['self'] = value;
+          return value;
+        }),
+        implementTask(nothing, () => undefined),
+      ],
+      { handleSignals: false },
+    );
+    await worker.start();
+    const error = await (await app.sendTask(cyclic.name, [], {}, {}, cyclic)).get(GET).then(
+      () => assert.fail('expected a TaskError'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof TaskError);
+    assert.equal(error.excType, 'EncodeError');
+    assert.equal(await (await app.sendTask(nothing.name, [], {}, {}, nothing)).get(GET), null);
+    await worker.stop();
+  });
+
   test('stop() lets a running task finish, answers it and acks it; nothing is redelivered', async () => {
     const queue = uniqueQueue('ts2ts_stop');
     const app = newApp(queue);
