@@ -12,7 +12,7 @@ export function currentTask(): TaskContext | undefined {
   return storage.getStore();
 }
 
-/** @internal Runs `fn` with `context` as the current task. */
-export function runWithContext<T>(context: TaskContext, fn: () => T): T {
-  return storage.run(context, fn);
+/** @internal Runs `fn(...args)` with `context` as the current task (arguments passed through: no closure per call). */
+export function runWithContext<A extends unknown[], T>(context: TaskContext, fn: (...args: A) => T, ...args: A): T {
+  return storage.run(context, fn, ...args);
 }

@@ -16,7 +16,7 @@
  * go to a ResultStore instead of the rpc reply.
  */
 import { hostname as osHostname } from 'node:os';
-import type { Channel } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './api.js';
 import { bindArguments } from './arguments.js';
 import { runWithContext } from './context.js';
@@ -68,7 +68,8 @@ export class CeleryWorker implements Worker {
   readonly #shutdownTimeout: number;
   readonly #handleSignals: boolean;
   readonly #source: WorkerSource;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Resolves stop()'s wait once no handler runs. */
+  #idle: (() => void) | undefined;
   readonly #backlog: Delivery[] = [];
   #running = 0;
   #starting: Promise<void> | undefined;
@@ -118,19 +119,23 @@ export class CeleryWorker implements Worker {
 
   #run(delivery: Delivery): void {
     this.#running++;
-    const done = this.#process(delivery)
-      .catch((error: unknown) => {
-        // #process handles every outcome itself; reaching here is a bug, and the message must not vanish.
-        this.#deps.logger.error('internal error while processing a message; rejecting it', { error: messageOf(error) });
-        this.#settle(delivery, 'reject');
-      })
-      .finally(() => {
-        this.#running--;
-        this.#inFlight.delete(done);
-        const next = this.#stopping ? undefined : this.#backlog.shift();
-        if (next) this.#run(next);
-      });
-    this.#inFlight.add(done);
+    void this.#runOne(delivery);
+  }
+
+  // One async frame per message instead of a .catch().finally() chain: fewer promises and closures on the hot path.
+  async #runOne(delivery: Delivery): Promise<void> {
+    try {
+      await this.#process(delivery);
+    } catch (error) {
+      // #process handles every outcome itself; reaching here is a bug, and the message must not vanish.
+      this.#deps.logger.error('internal error while processing a message; rejecting it', { error: messageOf(error) });
+      this.#settle(delivery, 'reject');
+    } finally {
+      this.#running--;
+      const next = this.#stopping ? undefined : this.#backlog.shift();
+      if (next) this.#run(next);
+      else if (this.#running === 0) this.#idle?.();
+    }
   }
 
   async #process(delivery: Delivery): Promise<void> {
@@ -164,7 +169,7 @@ export class CeleryWorker implements Worker {
     try {
       const args = bindArguments(implementation.spec, request.args, request.kwargs);
       const context = this.#context(request, delivery);
-      const value: unknown = await runWithContext(context, () => implementation.run(context, args));
+      const value: unknown = await runWithContext(context, runTask, implementation, context, args);
       meta = successMeta(request.id, value);
       this.#deps.logger.info(`Task ${label} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
     } catch (error) {
@@ -275,15 +280,16 @@ export class CeleryWorker implements Worker {
     await this.#source.cancel().catch((error: unknown) => logger.warn(`cancel failed: ${messageOf(error)}`));
     // Prefetched but unstarted messages stay unacked: closing the channel hands them back.
     const returned = this.#backlog.splice(0).length;
-    if (this.#inFlight.size > 0) {
-      logger.info(`waiting for ${this.#inFlight.size} running task(s) to finish`, { timeoutMs: this.#shutdownTimeout });
+    if (this.#running > 0) {
+      logger.info(`waiting for ${this.#running} running task(s) to finish`, { timeoutMs: this.#shutdownTimeout });
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        Promise.allSettled([...this.#inFlight]).then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.#shutdownTimeout))),
-      ]);
+      const timedOut = await new Promise<boolean>((resolve) => {
+        this.#idle = () => resolve(false);
+        timer = setTimeout(() => resolve(true), this.#shutdownTimeout);
+      });
       clearTimeout(timer);
-      if (timedOut) logger.warn(`${this.#inFlight.size} task(s) still running after ${this.#shutdownTimeout} ms; their messages will be redelivered`);
+      this.#idle = undefined;
+      if (timedOut) logger.warn(`${this.#running} task(s) still running after ${this.#shutdownTimeout} ms; their messages will be redelivered`);
     }
     await this.#source.close().catch((error: unknown) => logger.debug(`closing the worker's broker source failed: ${messageOf(error)}`));
     uninstallSignals(this);
@@ -349,40 +355,17 @@ class AmqpWorkerSource implements WorkerSource {
             this.#logger.warn('the broker cancelled a worker consumer (queue deleted?)', { queues });
             return;
           }
-          const { properties, fields } = message;
-          const source = this;
-          onDelivery({
-            message: {
-              body: message.content,
-              contentType: properties.contentType,
-              contentEncoding: properties.contentEncoding,
-              headers: properties.headers,
-              correlationId: properties.correlationId,
-              replyTo: properties.replyTo,
-              priority: properties.priority,
-              deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
-            },
-            get live() {
-              return !source.#dead && source.#channel === channel;
-            },
-            ack: () => channel.ack(message),
-            reject: (requeue) => channel.reject(message, requeue),
-            reply: (replyTo, correlationId, payload) => {
-              channel.publish('', replyTo, payload.body, {
-                contentType: payload.contentType,
-                contentEncoding: payload.contentEncoding,
-                correlationId,
-                deliveryMode: 1,
-                priority: 0,
-                headers: {},
-              });
-            },
-          });
+          onDelivery(new AmqpDelivery(this, channel, message));
         },
         { noAck: false },
       );
       this.#consumerTags.push(consumerTag);
     }
+  }
+
+  /** @internal False once `channel` closed (or was replaced): its delivery tags mean nothing any more. */
+  isLive(channel: Channel): boolean {
+    return !this.#dead && this.#channel === channel;
   }
 
   async cancel(): Promise<void> {
@@ -401,6 +384,59 @@ class AmqpWorkerSource implements WorkerSource {
     this.#dead = true;
     await channel.close().catch((error: unknown) => this.#logger.debug(`channel close failed: ${messageOf(error)}`));
   }
+}
+
+/** One AMQP delivery, bound to the channel it arrived on (methods on the prototype: no closures per message). */
+class AmqpDelivery implements WorkerDelivery {
+  readonly message: WorkerDelivery['message'];
+  readonly #source: AmqpWorkerSource;
+  readonly #channel: Channel;
+  readonly #raw: ConsumeMessage;
+
+  constructor(source: AmqpWorkerSource, channel: Channel, raw: ConsumeMessage) {
+    this.#source = source;
+    this.#channel = channel;
+    this.#raw = raw;
+    const { properties, fields } = raw;
+    this.message = {
+      body: raw.content,
+      contentType: properties.contentType,
+      contentEncoding: properties.contentEncoding,
+      headers: properties.headers,
+      correlationId: properties.correlationId,
+      replyTo: properties.replyTo,
+      priority: properties.priority,
+      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+    };
+  }
+
+  get live(): boolean {
+    return this.#source.isLive(this.#channel);
+  }
+
+  ack(): void {
+    this.#channel.ack(this.#raw);
+  }
+
+  reject(requeue: boolean): void {
+    this.#channel.reject(this.#raw, requeue);
+  }
+
+  /** On the delivery's own channel, so the reply reaches the broker before the ack that follows. */
+  reply(replyTo: string, correlationId: string, payload: EncodedResult): void {
+    this.#channel.publish('', replyTo, payload.body, {
+      contentType: payload.contentType,
+      contentEncoding: payload.contentEncoding,
+      correlationId,
+      deliveryMode: 1,
+      priority: 0,
+      headers: {},
+    });
+  }
+}
+
+function runTask(implementation: TaskImplementation, context: TaskContext, args: readonly unknown[]): unknown {
+  return implementation.run(context, args);
 }
 
 function errorName(error: unknown): string {
