@@ -1,0 +1,358 @@
+/**
+ * Canvas: signatures, chains, groups, callbacks and errbacks as Celery 5.2 puts them on
+ * the wire (protocol.md §6), for both sides:
+ * - the client builds typed signatures (`signature`, `step`, `immutable`) and applies
+ *   `chain(...)` (one message, the rest in `embed.chain` in reverse order, each step with
+ *   a pre-assigned task id and our reply_to) and `group(...)` (one message per member,
+ *   header `group`);
+ * - the worker continues what it receives: after SUCCESS it publishes the next chain step
+ *   and the callbacks with the result prepended (unless immutable), parent/root ids set; after
+ *   FAILURE it reports the same FAILURE for every remaining chain step that has a task id
+ *   (so a waiting `chain.get()` raises rather than hangs) and publishes the errbacks with
+ *   the failed task's id prepended.
+ *
+ * Chords: a chord's join needs a key-value result backend. With the Redis backend the
+ * worker takes part in Celery's native join (redis-backend.ts `onChordPartReturn`) and
+ * `chord(...)` is applied from TS; with rpc:// it is refused, as Python refuses it
+ * ("The rpc result backend does not support chords!").
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApplyOptions, AsyncResult, TaskClient } from './api.js';
+import type { Route } from './client.js';
+import { CeleryGenError } from './errors.js';
+import type { Embed, TaskMessageInput, TaskRequest } from './protocol.js';
+import { isPlainObject } from './protocol.js';
+import type { JsonValue, TaskSpec } from './spec.js';
+
+/** A signature as it travels (protocol.md §6.1). Unknown keys are kept when forwarding. */
+export interface SignatureJson {
+  task: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  options: Record<string, unknown>;
+  subtask_type: string | null;
+  immutable: boolean;
+  [key: string]: unknown;
+}
+
+/** Per-signature options, Python's `.set(...)` spelled as ApplyOptions. */
+export type SignatureOptions = Pick<ApplyOptions, 'queue' | 'exchange' | 'routingKey' | 'priority' | 'countdown' | 'expires' | 'timeLimit' | 'softTimeLimit' | 'taskId'>;
+
+/** A task call to be made later; `R` is its result type. */
+export interface Signature<R = unknown> {
+  readonly json: SignatureJson;
+  /** Type-only. */
+  readonly __result?: R;
+}
+
+/** A chain step: its task takes the previous step's result (`In`) as first argument. */
+export interface Step<In, R> extends Signature<R> {
+  /** Type-only, contravariant in `In`. */
+  readonly __input?: (value: In) => void;
+}
+
+/** A typed client or the spec it was bound from. */
+type TaskSource<A extends unknown[], K extends object, R> = TaskClient<A, K, R> | TaskSpec<A, K, R>;
+
+function specOf(source: { readonly name: string }): TaskSpec | undefined {
+  if ('params' in source && 'options' in source) return source as unknown as TaskSpec;
+  const spec = (source as { spec?: unknown }).spec;
+  return typeof spec === 'object' && spec !== null ? (spec as TaskSpec) : undefined;
+}
+
+function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const queue = options.queue ?? spec?.options.queue;
+  if (queue !== undefined) out['queue'] = queue;
+  if (options.exchange !== undefined) out['exchange'] = options.exchange;
+  if (options.routingKey !== undefined) out['routing_key'] = options.routingKey;
+  const priority = options.priority ?? spec?.options.priority;
+  if (priority !== undefined) out['priority'] = priority;
+  if (options.countdown !== undefined) out['countdown'] = options.countdown;
+  if (options.expires !== undefined) out['expires'] = options.expires instanceof Date ? options.expires.toISOString() : options.expires;
+  if (options.timeLimit !== undefined) out['time_limit'] = options.timeLimit;
+  if (options.softTimeLimit !== undefined) out['soft_time_limit'] = options.softTimeLimit;
+  if (options.taskId !== undefined) out['task_id'] = options.taskId;
+  return out;
+}
+
+function makeSignature(name: string, args: readonly unknown[], kwargs: object | undefined, options: Record<string, unknown>, immutable: boolean): SignatureJson {
+  return { task: name, args: [...args], kwargs: { ...(kwargs as Record<string, unknown> | undefined) }, options, subtask_type: null, immutable };
+}
+
+/** Python's `task.s(*args, **kwargs)` with every argument given. */
+export function signature<A extends unknown[], K extends object, R>(task: TaskSource<A, K, R>, args: A, kwargs?: Partial<K>, options: SignatureOptions = {}): Signature<R> {
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false) };
+}
+
+/** A chain step / callback `task.s(*rest)`: the previous result becomes the first argument. */
+export function step<In, Rest extends unknown[], K extends object, R>(
+  task: TaskSource<[In, ...Rest], K, R>,
+  args: Rest,
+  kwargs?: Partial<K>,
+  options: SignatureOptions = {},
+): Step<In, R> {
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false) };
+}
+
+/** Python's `task.si(...)`: the previous result is not passed. */
+export function immutable<A extends unknown[], K extends object, R>(task: TaskSource<A, K, R>, args: A, kwargs?: Partial<K>, options: SignatureOptions = {}): Step<unknown, R> {
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), true) };
+}
+
+/** An errback: Python old-style errbacks receive the failed task's id first. */
+export function errback<Rest extends unknown[], K extends object, R>(
+  task: TaskSource<[taskId: string, ...Rest], K, R>,
+  args: Rest,
+  kwargs?: Partial<K>,
+  options: SignatureOptions = {},
+): Step<string, R> {
+  return step(task as TaskSource<[string, ...Rest], K, R>, args, kwargs, options);
+}
+
+/** What applying a canvas needs from the app: publishing with an embed, and tracking a result id. */
+export interface CanvasApp {
+  sendCanvas(
+    sig: SignatureJson,
+    extra: { embed?: Partial<Embed>; group?: string | null; groupIndex?: number | null },
+    options: ApplyOptions,
+  ): Promise<AsyncResult<unknown>>;
+  /** Starts tracking the result of a task this client did not publish itself (the last chain step, a chord body). */
+  trackResult(taskId: string): Promise<AsyncResult<unknown>>;
+  /** The client's reply_to (rpc reply queue or client id). */
+  replyTo(): Promise<string>;
+  /** Writes the chord size before the header is published; throws when the backend has no chords. */
+  setChordSize(groupId: string, size: number): Promise<void>;
+}
+
+/** A chain to apply: `chain(a, b, c).applyAsync(app)` resolves with the last step's AsyncResult. */
+export class Chain<R> {
+  readonly steps: readonly Signature[];
+  constructor(steps: readonly Signature[]) {
+    if (steps.length === 0) throw new CeleryGenError('EMPTY_CHAIN', 'a chain needs at least one signature');
+    this.steps = steps;
+  }
+
+  /** The wire form of the chain: the first step, and the rest in reverse order with task ids assigned. */
+  prepare(replyTo: string): { first: SignatureJson; rest: SignatureJson[]; lastId: string } {
+    const jsons = this.steps.map((s) => ({ ...s.json, options: { ...s.json.options } }));
+    for (const json of jsons) {
+      if (typeof json.options['task_id'] !== 'string') json.options['task_id'] = randomUUID();
+      if (json.options['reply_to'] === undefined) json.options['reply_to'] = replyTo;
+    }
+    const [first, ...rest] = jsons;
+    return { first: first!, rest: rest.reverse(), lastId: jsons[jsons.length - 1]!.options['task_id'] as string };
+  }
+
+  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    const { first, rest, lastId } = this.prepare(await app.replyTo());
+    const last = rest.length === 0 ? undefined : await app.trackResult(lastId);
+    const firstResult = await app.sendCanvas(first, { embed: { chain: rest.length === 0 ? null : rest } }, options);
+    return (last ?? firstResult) as AsyncResult<R>;
+  }
+}
+
+export function chain<R1>(a: Signature<R1>): Chain<R1>;
+export function chain<R1, R2>(a: Signature<R1>, b: Step<R1, R2>): Chain<R2>;
+export function chain<R1, R2, R3>(a: Signature<R1>, b: Step<R1, R2>, c: Step<R2, R3>): Chain<R3>;
+export function chain<R1, R2, R3, R4>(a: Signature<R1>, b: Step<R1, R2>, c: Step<R2, R3>, d: Step<R3, R4>): Chain<R4>;
+export function chain<R1, R2, R3, R4, R5>(a: Signature<R1>, b: Step<R1, R2>, c: Step<R2, R3>, d: Step<R3, R4>, e: Step<R4, R5>): Chain<R5>;
+export function chain<R1, R2, R3, R4, R5, R6>(
+  a: Signature<R1>,
+  b: Step<R1, R2>,
+  c: Step<R2, R3>,
+  d: Step<R3, R4>,
+  e: Step<R4, R5>,
+  f: Step<R5, R6>,
+): Chain<R6>;
+export function chain(...steps: Signature[]): Chain<unknown> {
+  return new Chain(steps);
+}
+
+type ResultsOf<T extends readonly Signature[]> = { -readonly [I in keyof T]: T[I] extends Signature<infer R> ? R : never };
+
+/** The results of a group's members; `get()` resolves with all of them in order, or rejects with the first failure. */
+export class GroupResult<T extends unknown[]> {
+  readonly id: string;
+  readonly results: readonly AsyncResult<unknown>[];
+  constructor(id: string, results: readonly AsyncResult<unknown>[]) {
+    this.id = id;
+    this.results = results;
+  }
+  get(options: { timeout?: number } = {}): Promise<T> {
+    return Promise.all(this.results.map((r) => r.get(options))) as Promise<T>;
+  }
+}
+
+export class Group<T extends unknown[]> {
+  readonly members: readonly Signature[];
+  constructor(members: readonly Signature[]) {
+    this.members = members;
+  }
+
+  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<GroupResult<T>> {
+    const id = randomUUID();
+    // 5.2.6 plain groups carry group_index null (captures v2-task-group.json).
+    const results = await Promise.all(this.members.map((m) => app.sendCanvas(m.json, { group: id, groupIndex: null }, options)));
+    return new GroupResult<T>(id, results);
+  }
+}
+
+export function group<const T extends readonly Signature[]>(...members: T): Group<ResultsOf<T>> {
+  return new Group<ResultsOf<T>>(members);
+}
+
+/**
+ * `chord(header, body)`: the header runs as a group, the body gets the list of their
+ * results. Needs the Redis result backend (Celery's own requirement).
+ */
+export class Chord<R> {
+  readonly header: readonly Signature[];
+  readonly body: Step<unknown[], R>;
+  constructor(header: readonly Signature[], body: Step<unknown[], R>) {
+    this.header = header;
+    this.body = body;
+  }
+
+  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    const groupId = randomUUID();
+    await app.setChordSize(groupId, this.header.length);
+    const body = { ...this.body.json, options: { ...this.body.json.options } };
+    if (typeof body.options['task_id'] !== 'string') body.options['task_id'] = randomUUID();
+    if (body.options['reply_to'] === undefined) body.options['reply_to'] = await app.replyTo();
+    const result = await app.trackResult(body.options['task_id'] as string);
+    await Promise.all(this.header.map((m, index) => app.sendCanvas(m.json, { group: groupId, groupIndex: index, embed: { chord: body } }, options)));
+    return result as AsyncResult<R>;
+  }
+}
+
+export function chord<const T extends readonly Signature[], R>(header: T, body: Step<ResultsOf<T>, R>): Chord<R> {
+  return new Chord<R>(header, body as unknown as Step<unknown[], R>);
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker side: what to publish after a task finished.
+
+/** A message the worker publishes to continue a canvas. */
+export interface Continuation {
+  readonly input: Omit<TaskMessageInput, 'origin'>;
+  readonly route: Route;
+}
+
+/** Reads a signature from an embed list entry (already shape-checked by the decoder). */
+export function asSignature(value: unknown): SignatureJson | null {
+  if (!isPlainObject(value) || typeof value['task'] !== 'string') return null;
+  return {
+    ...value,
+    task: value['task'],
+    args: Array.isArray(value['args']) ? value['args'] : [],
+    kwargs: isPlainObject(value['kwargs']) ? value['kwargs'] : {},
+    options: isPlainObject(value['options']) ? value['options'] : {},
+    subtask_type: typeof value['subtask_type'] === 'string' ? value['subtask_type'] : null,
+    immutable: value['immutable'] === true,
+  };
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+function signatureList(value: unknown): SignatureJson[] | null {
+  if (value === undefined || value === null) return null;
+  const list = Array.isArray(value) ? value : [value];
+  const sigs = list.map(asSignature).filter((s): s is SignatureJson => s !== null);
+  return sigs.length === 0 ? null : sigs;
+}
+
+/**
+ * `sig.apply_async(args_prefix, parent_id=…, root_id=…, chain=…)`: the message for a
+ * signature, with its options mapped (task_id, reply_to, queue/exchange/routing_key,
+ * priority, countdown/eta/expires, time limits, headers, link/link_error, group).
+ * `queueOf` gives a task's own `queue=` option when the worker knows the task.
+ */
+export function signatureMessage(
+  sig: SignatureJson,
+  prefix: readonly unknown[],
+  parent: { readonly id: string; readonly rootId: string | null },
+  chainRest: readonly SignatureJson[] | null,
+  defaultQueue: string,
+  queueOf: (task: string) => string | undefined = () => undefined,
+  now: number = Date.now(),
+): Continuation {
+  if (sig.subtask_type !== null && sig.subtask_type !== undefined) {
+    throw new CeleryGenError('UNSUPPORTED_CANVAS', `cannot continue with a ${sig.subtask_type} signature (${sig.task}) from a TS worker yet`);
+  }
+  const o = sig.options;
+  const queue = text(o['queue']) ?? queueOf(sig.task) ?? defaultQueue;
+  const exchange = typeof o['exchange'] === 'string' ? o['exchange'] : '';
+  const routingKey = text(o['routing_key']) ?? queue;
+  const countdown = num(o['countdown']);
+  const eta = text(o['eta']) ?? (countdown !== undefined ? new Date(now + countdown * 1000) : null);
+  const expiresOption = o['expires'];
+  const expires =
+    typeof expiresOption === 'number' ? new Date(now + expiresOption * 1000) : typeof expiresOption === 'string' ? expiresOption : null;
+  const priority = num(o['priority']);
+  const headers = isPlainObject(o['headers']) ? (o['headers'] as Record<string, JsonValue>) : undefined;
+  const input: Omit<TaskMessageInput, 'origin'> = {
+    id: text(o['task_id']) ?? randomUUID(),
+    task: sig.task,
+    args: sig.immutable ? sig.args : [...prefix, ...sig.args],
+    kwargs: sig.kwargs,
+    replyTo: text(o['reply_to']) ?? '',
+    eta,
+    expires,
+    timeLimit: [num(o['time_limit']) ?? null, num(o['soft_time_limit']) ?? null],
+    rootId: parent.rootId ?? parent.id,
+    parentId: parent.id,
+    group: text(o['group_id']) ?? null,
+    groupIndex: num(o['group_index']) ?? null,
+    ...(text(o['shadow']) !== undefined ? { shadow: text(o['shadow'])! } : {}),
+    ignoreResult: o['ignore_result'] === true,
+    embed: {
+      chain: chainRest === null || chainRest.length === 0 ? null : [...chainRest],
+      callbacks: signatureList(o['link']),
+      errbacks: signatureList(o['link_error']),
+      chord: asSignature(o['chord']),
+    },
+    ...(priority !== undefined && Number.isInteger(priority) ? { priority } : {}),
+    ...(headers !== undefined ? { extraHeaders: headers } : {}),
+  };
+  return { input, route: { queue, exchange, routingKey } };
+}
+
+/** Everything to publish after SUCCESS: callbacks, then the next chain step (5.2's order). */
+export function successContinuations(request: TaskRequest, retval: unknown, defaultQueue: string, queueOf?: (task: string) => string | undefined): Continuation[] {
+  const parent = { id: request.id, rootId: request.rootId };
+  const out: Continuation[] = [];
+  for (const raw of request.embed.callbacks ?? []) {
+    const sig = asSignature(raw);
+    if (sig) out.push(signatureMessage(sig, [retval], parent, null, defaultQueue, queueOf));
+  }
+  const chain = (request.embed.chain ?? []).map(asSignature).filter((s): s is SignatureJson => s !== null);
+  const next = chain.pop();
+  if (next) out.push(signatureMessage(next, [retval], parent, chain, defaultQueue, queueOf));
+  return out;
+}
+
+/** Errbacks after FAILURE: old-style, `(failed task id,)` prepended (protocol.md §6.3). */
+export function errbackContinuations(request: TaskRequest, defaultQueue: string, queueOf?: (task: string) => string | undefined): Continuation[] {
+  const parent = { id: request.id, rootId: request.rootId };
+  return (request.embed.errbacks ?? [])
+    .map(asSignature)
+    .filter((s): s is SignatureJson => s !== null)
+    .map((sig) => signatureMessage(sig, [request.id], parent, null, defaultQueue, queueOf));
+}
+
+/** The chain steps that get the same FAILURE as the failed task (each with a task id), with their reply queues. */
+export function chainFailureTargets(request: TaskRequest): { taskId: string; replyTo: string | null }[] {
+  return (request.embed.chain ?? [])
+    .map(asSignature)
+    .filter((s): s is SignatureJson => s !== null && typeof s.options['task_id'] === 'string')
+    .map((s) => ({ taskId: s.options['task_id'] as string, replyTo: text(s.options['reply_to']) ?? null }));
+}
+
+/** A signature or list of them (ApplyOptions `link` / `linkError`) as embed entries. */
+export function embedList(value: Signature | readonly Signature[] | undefined): SignatureJson[] | null {
+  if (value === undefined) return null;
+  const list = Array.isArray(value) ? (value as readonly Signature[]) : [value as Signature];
+  return list.length === 0 ? null : list.map((s) => s.json);
+}
