@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -344,6 +345,50 @@ describe('Redis broker + Redis backend: connections killed while tasks are in fl
       await worker.stop();
     } finally {
       admin.disconnect();
+      await app.close();
+    }
+  });
+});
+
+describe('Redis broker: bad input never stops the TS worker and never vanishes', { skip }, () => {
+  before(flushTestDbs);
+  after(flushTestDbs);
+
+  test('a list entry that is not an envelope is kept aside, a body that is not JSON is answered FAILURE; the next task still runs', async () => {
+    const lines: string[] = [];
+    const record = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) => void lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    const app = new Celery({ broker: REDIS_BROKER_URL, backend: REDIS_BACKEND_URL, logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') } });
+    const queue = uniqueQueue('redis_app_bad');
+    const admin = rawRedis(REDIS_BROKER_DB);
+    const results = rawRedis(REDIS_BACKEND_DB);
+    try {
+      const worker = createWorker(app, handlers, { queues: [queue], handleSignals: false });
+      await worker.start();
+      await admin.lpush(queue, 'this is not kombu JSON');
+      // A valid envelope whose task body is not JSON: the id is known, so the caller is answered.
+      const badId = randomUUID();
+      await admin.lpush(
+        queue,
+        JSON.stringify({
+          body: Buffer.from('{not json').toString('base64'),
+          'content-encoding': 'utf-8',
+          'content-type': 'application/json',
+          headers: { lang: 'py', task: 'redis_tasks.add', id: badId },
+          properties: { correlation_id: badId, reply_to: 'x', delivery_mode: 2, delivery_info: { exchange: '', routing_key: queue }, priority: 0, body_encoding: 'base64', delivery_tag: randomUUID() },
+        }),
+      );
+      const tasks = createClient(app);
+      assert.equal(await (await tasks.add.applyAsync([1, 2], {}, { queue })).get(GET), 3);
+      assert.deepEqual(await admin.hvals('_celery_gen.unparseable'), ['this is not kombu JSON']);
+      const meta = JSON.parse((await results.get(`celery-task-meta-${badId}`))!) as { status: string; result: { exc_type: string } };
+      assert.equal(meta.status, 'FAILURE');
+      assert.equal(meta.result.exc_type, 'InvalidTaskError');
+      assert.ok(lines.some((l) => l.startsWith('error') && l.includes('not a kombu envelope')), lines.join('\n'));
+      assert.ok(lines.some((l) => l.startsWith('error') && l.includes('malformed')), lines.join('\n'));
+      await worker.stop();
+    } finally {
+      admin.disconnect();
+      results.disconnect();
       await app.close();
     }
   });
