@@ -71,6 +71,23 @@ describe('TS client → TS worker', () => {
     await worker.stop();
   });
 
+  test('one worker consumes several queues, within one concurrency limit', async () => {
+    const first = uniqueQueue('ts2ts_q1');
+    const second = uniqueQueue('ts2ts_q2');
+    queues.push(second);
+    const app = newApp(first);
+    const worker = createWorker(app, handlers, { queues: [first, second], concurrency: 2, handleSignals: false });
+    await worker.start();
+    const tasks = createClient(app);
+    const results = await Promise.all([
+      tasks.add.applyAsync([1, 1], {}, { queue: first }),
+      tasks.add.applyAsync([2, 2], {}, { queue: second }),
+      tasks.echoStr.applyAsync(['two'], {}, { queue: second }),
+    ]);
+    assert.deepEqual(await Promise.all(results.map((r) => r.get(GET))), [2, 4, 'two']);
+    await worker.stop();
+  });
+
   test('a TS error reaches the TS client as TaskError with the class name and message', async () => {
     const app = newApp(uniqueQueue('ts2ts_err'));
     const worker = createWorker(app, handlers, { handleSignals: false });
