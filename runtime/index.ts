@@ -23,3 +23,5 @@ export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel
 export { TransportError, redactUrl } from './transport.js';
 export { RpcAsyncResult, type StateListener } from './results.js';
 export { currentTask } from './context.js';
+export { sendChord, type ChordTask } from './redis-chord.js';
+export { RedisTransportError } from './redis-connection.js';

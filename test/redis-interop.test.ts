@@ -15,10 +15,11 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import { Celery, TaskError, defineTask, implementTask, silentLogger } from 'celery-gen';
+import { Celery, TaskError, defineTask, implementTask, sendChord, silentLogger } from 'celery-gen';
 import { CeleryGenError } from '../runtime/errors.js';
 import { handlers } from '../fixtures/redis-interop/handlers.js';
-import { createClient, createWorker } from '../fixtures/redis-interop/tasks.js';
+import { createClient, createWorker, TASK_SPECS } from '../fixtures/redis-interop/tasks.js';
+
 import {
   AMQP_URL,
   flushTestDbs,
@@ -231,6 +232,31 @@ for (const config of CONFIGS) {
       await worker.stop();
     });
 
+    test('a chord sent by the TS client: header on the TS worker, callback on a Python worker; and the reverse', async () => {
+      const tsQueue = queue('chord_ts_client_ts');
+      const pyQueue = queue('chord_ts_client_py');
+      pythonWorkers.push(await startPythonRedisWorker(pyQueue, peer));
+      const app = newApp();
+      const worker = createWorker(app, handlers, { queues: [tsQueue], concurrency: 2, handleSignals: false });
+      await worker.start();
+      const headerOnTs = await sendChord<number>(
+        app,
+        [1, 2, 3, 4].map((n) => ({ name: TASK_SPECS.add.name, spec: TASK_SPECS.add, args: [n, 1], options: { queue: tsQueue } })),
+        { name: TASK_SPECS.tsum.name, spec: TASK_SPECS.tsum, options: { queue: pyQueue } },
+      );
+      assert.equal(await headerOnTs.get(GET), 14);
+      const headerOnPython = await sendChord<number>(
+        app,
+        [10, 20].map((n) => ({ name: TASK_SPECS.add.name, args: [n, n], options: { queue: pyQueue } })),
+        { name: TASK_SPECS.tsum.name, options: { queue: tsQueue } },
+      );
+      assert.equal(await headerOnPython.get(GET), 60);
+      // Python reads the same chord's callback result.
+      const python = await runDriver<PythonOutcome>({ op: 'get', id: headerOnPython.id, timeout: 5 }, peer);
+      assert.equal(python.ok && python.value, 60);
+      await worker.stop();
+    });
+
     test('a chord: header tasks on a Python worker, callback on the TS worker', async () => {
       const tsQueue = queue('chord_ts');
       const pyQueue = queue('chord_py');
@@ -345,6 +371,47 @@ describe('Redis broker + Redis backend: connections killed while tasks are in fl
       await worker.stop();
     } finally {
       admin.disconnect();
+      await app.close();
+    }
+  });
+});
+
+describe('A chord sent by the TS client, as Python 5.2.6 sends one (captured)', { skip }, () => {
+  before(flushTestDbs);
+  after(flushTestDbs);
+
+  test('header messages carry group, group_index and the callback in embed.chord; the .s key holds the size; rpc:// is refused', async () => {
+    const app = new Celery({ broker: REDIS_BROKER_URL, backend: REDIS_BACKEND_URL, logger: silentLogger });
+    const queue = uniqueQueue('redis_chord_shape');
+    const broker = rawRedis(REDIS_BROKER_DB);
+    const results = rawRedis(REDIS_BACKEND_DB);
+    try {
+      const chord = await sendChord(app, [1, 2].map((n) => ({ name: TASK_SPECS.add.name, spec: TASK_SPECS.add, args: [n, n], options: { queue } })), { name: TASK_SPECS.tsum.name, spec: TASK_SPECS.tsum });
+      const capture = JSON.parse(readFileSync(new URL('../../shared/captures/v2-task-chord-redis.json', import.meta.url), 'utf8')) as {
+        messages: { headers: Record<string, unknown>; body_parsed: [unknown, unknown, { chord: Record<string, unknown> }] }[];
+      };
+      const ours = (await broker.lrange(queue, 0, -1)).reverse().map((raw) => {
+        const envelope = JSON.parse(raw) as { headers: Record<string, unknown>; body: string };
+        return { headers: envelope.headers, body: JSON.parse(Buffer.from(envelope.body, 'base64').toString('utf8')) as [unknown[], unknown, { chord: Record<string, unknown> }] };
+      });
+      assert.equal(ours.length, 2);
+      ours.forEach((message, index) => {
+        const theirs = capture.messages[index]!;
+        assert.deepEqual(Object.keys(message.headers), Object.keys(theirs.headers));
+        assert.equal(message.headers.group, chord.groupId);
+        assert.equal(message.headers.group_index, index);
+        assert.deepEqual(Object.keys(message.body[2].chord), Object.keys(theirs.body_parsed[2].chord));
+        assert.deepEqual(Object.keys(message.body[2].chord.options as object), ['task_id', 'reply_to']);
+        assert.equal((message.body[2].chord.options as { task_id: string }).task_id, chord.id);
+        assert.deepEqual(message.body[0], [index + 1, index + 1]);
+      });
+      assert.equal(await results.get(`celery-taskset-meta-${chord.groupId}.s`), '2');
+      const rpc = new Celery({ broker: REDIS_BROKER_URL, backend: 'rpc://', logger: silentLogger });
+      await assert.rejects(sendChord(rpc, [{ name: 'x' }], { name: 'y' }), /chord needs the Redis result backend/);
+      await rpc.close();
+    } finally {
+      broker.disconnect();
+      results.disconnect();
       await app.close();
     }
   });
