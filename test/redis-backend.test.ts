@@ -157,6 +157,32 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
     }
   });
 
+  test('results stored by Celery 5.6.3 (aware date_done, typed JSON envelopes) are read as the 5.2 ones', async () => {
+    const raw = rawRedis(REDIS_BACKEND_DB);
+    try {
+      const read = async (file: string) => {
+        const capture = JSON.parse(readFileSync(new URL(`celery-new/${file}`, CAPTURES), 'utf8')) as RedisCapture;
+        await raw.set(`celery-task-meta-${capture.task_id}`, capture.value_raw);
+        return backend.waitForMeta(capture.task_id, { timeoutMs: 5000 });
+      };
+      const ok = await read('redis-backend-success.json');
+      assert.equal(ok.result, 5);
+      assert.match(ok.date_done ?? '', /\+00:00$/);
+      const rich = await read('redis-backend-success-rich-types.json');
+      const values = rich.result as unknown[];
+      assert.equal(values[0], '2024-05-06T07:08:09.123456+00:00');
+      assert.equal(values[2], '2024-05-06');
+      assert.equal(values[4], '3.14');
+      assert.equal(values[5], '12345678-1234-5678-1234-567812345678');
+      assert.ok(values.slice(6).every((v) => v instanceof Uint8Array), 'bytes arrive as Uint8Array');
+      const failed = await read('redis-backend-failure.json');
+      assert.equal(failed.status, 'FAILURE');
+      assert.deepEqual(failed.result, { exc_type: 'ValueError', exc_message: ['bad value'], exc_module: 'builtins' });
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   test('a stored SUCCESS is never overwritten (a redelivered task must not replace its result)', async () => {
     const id = crypto.randomUUID();
     assert.equal(await backend.store(id, { status: 'SUCCESS', result: 1 }), true);
