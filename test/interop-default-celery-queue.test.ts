@@ -10,12 +10,12 @@ import { Celery, silentLogger } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
 import { createClient, createWorker } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, queueCounts, rawBroker, type RawBroker } from './support/broker.js';
-import { peerMissing, runPythonClient, startPythonWorker } from './support/python.js';
+import { interopSkip, runPythonClient, startPythonWorker } from './support/python.js';
 
 const QUEUE = 'celery';
 const GET = { timeout: 15_000 };
 
-describe('the default `celery` queue, shared with Python', { skip: peerMissing() }, () => {
+describe('the default `celery` queue, shared with Python', { skip: await interopSkip() }, () => {
   let broker: RawBroker;
   let busy: string | false = false;
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { BROKER_URL, rawBroker, uniqueQueue, waitFor } from './support/broker.js';
-import { PYTHON, peerMissing, startPythonWorker } from './support/python.js';
+import { PYTHON, interopSkip, startPythonWorker } from './support/python.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
@@ -21,7 +21,7 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
   return { child, exit, output: () => output };
 }
 
-describe('examples', { skip: peerMissing() }, () => {
+describe('examples', { skip: await interopSkip() }, () => {
   const queue = uniqueQueue('examples');
   const env = { CELERY_BROKER_URL: BROKER_URL, EXAMPLE_QUEUE: queue };
 

@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { Celery, TaskError, silentLogger } from 'celery-gen';
 import { decodeTaskMessage } from '../runtime/protocol.js';
 import { createClient } from '../fixtures/interop/tasks.js';
-import { BROKER_URL, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
-import { peerMissing, startPythonWorker, type PythonWorker } from './support/python.js';
+import { BROKER_URL, brokerMissing, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
+import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
 
 const PYTHON_V2_HEADERS = [
   'lang',
@@ -33,7 +33,7 @@ const PYTHON_V2_HEADERS = [
 ];
 const GET = { timeout: 15_000 };
 
-describe('published message shape', () => {
+describe('published message shape', { skip: await brokerMissing() }, () => {
   let broker: RawBroker;
   let app: Celery;
   const queue = uniqueQueue('shape');
@@ -118,7 +118,7 @@ describe('published message shape', () => {
   });
 });
 
-describe('the Python worker accepts our wire types', { skip: peerMissing() }, () => {
+describe('the Python worker accepts our wire types', { skip: await interopSkip() }, () => {
   const queue = uniqueQueue('shape_py');
   let worker: PythonWorker;
   let app: Celery;

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { Celery, RpcAsyncResult, TaskError, TimeoutError, silentLogger, type TaskState } from 'celery-gen';
 import { createClient, type TaskClients } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, rawBroker, uniqueQueue } from './support/broker.js';
-import { peerMissing, startPythonWorker, type PythonWorker } from './support/python.js';
+import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
 
-const skip = peerMissing();
+const skip = await interopSkip();
 const GET = { timeout: 15_000 };
 
 describe('TS client → Python worker', { skip }, () => {

@@ -11,9 +11,9 @@ import { Celery, type Worker } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
 import { createWorker } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, memoryLogger, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
-import { peerMissing, runPythonClient } from './support/python.js';
+import { interopSkip, runPythonClient } from './support/python.js';
 
-const skip = peerMissing();
+const skip = await interopSkip();
 
 describe('Python client → TS worker', { skip }, () => {
   const queue = uniqueQueue('ts_worker');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Celery, silentLogger } from 'celery-gen';
 import { createClient } from '../fixtures/interop/tasks.js';
-import { BROKER_URL, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
+import { BROKER_URL, brokerMissing, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GET = { timeout: 10_000 };
@@ -30,7 +30,7 @@ async function startWorkerProcess(queue: string): Promise<{ child: ChildProcess;
   return { child, exit, output: () => output };
 }
 
-describe('TS worker process shutdown', () => {
+describe('TS worker process shutdown', { skip: await brokerMissing() }, () => {
   let broker: RawBroker;
   let app: Celery;
   const queues: string[] = [];

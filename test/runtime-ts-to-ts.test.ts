@@ -8,11 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { Celery, CeleryGenError, ProtocolError, TaskError, TransportError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
 import { createClient, createWorker } from '../fixtures/interop/tasks.js';
-import { BROKER_URL, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
+import { BROKER_URL, brokerMissing, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
 
 const GET = { timeout: 10_000 };
 
-describe('TS client → TS worker', () => {
+describe('TS client → TS worker', { skip: await brokerMissing() }, () => {
   let broker: RawBroker;
   const queues: string[] = [];
   const apps: Celery[] = [];

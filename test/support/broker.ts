@@ -8,6 +8,26 @@ import type { Channel, ChannelModel } from 'amqplib';
 
 export const BROKER_URL = process.env.CELERY_GEN_BROKER ?? 'amqp://guest:guest@127.0.0.1:5672//';
 
+let brokerProbe: Promise<string | false> | undefined;
+
+/**
+ * Why broker tests cannot run here (a reason for `{ skip }`), or false when RabbitMQ
+ * answers. Throws instead when CELERY_GEN_REQUIRE_PEERS=1 (CI): a missing broker fails the run.
+ */
+export async function brokerMissing(): Promise<string | false> {
+  brokerProbe ??= amqp.connect(BROKER_URL).then(
+    async (connection) => {
+      await connection.close();
+      return false as const;
+    },
+    (error: unknown) =>
+      `RabbitMQ is not reachable at ${BROKER_URL.replace(/:[^:@/]*@/, ':***@')} (${error instanceof Error ? error.message : String(error)}); start it, e.g. service rabbitmq-server start`,
+  );
+  const reason = await brokerProbe;
+  if (reason && process.env.CELERY_GEN_REQUIRE_PEERS === '1') throw new Error(`${reason}; CELERY_GEN_REQUIRE_PEERS=1 requires the broker`);
+  return reason;
+}
+
 /** `cg_test_<file>_<random>`: no two test files (or runs) share a queue. */
 export function uniqueQueue(file: string): string {
   return `cg_test_${file}_${randomBytes(4).toString('hex')}`;

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BROKER_URL } from './broker.js';
+import { BROKER_URL, brokerMissing } from './broker.js';
 
 export const PYTHON = process.env.CELERY_GEN_PYTHON ?? '/usr/bin/python3';
 export const INTEROP_DIR = fileURLToPath(new URL('../../fixtures/interop/', import.meta.url));
@@ -28,6 +28,11 @@ export function peerMissing(): string | false {
     throw new Error(`${probed}; CELERY_GEN_REQUIRE_PEERS=1 requires the peer`);
   }
   return probed;
+}
+
+/** Why interop tests (RabbitMQ and Python Celery) cannot run, or false; throws under CELERY_GEN_REQUIRE_PEERS=1. */
+export async function interopSkip(): Promise<string | false> {
+  return (await brokerMissing()) || peerMissing();
 }
 
 export interface PythonWorker {
