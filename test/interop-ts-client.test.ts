@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Celery, RpcAsyncResult, TaskError, TimeoutError, silentLogger, type TaskState } from 'celery-gen';
 import { createClient, type TaskClients } from '../fixtures/interop/tasks.js';
-import { BROKER_URL, rawBroker, uniqueQueue } from './support/broker.js';
+import { BROKER_URL, rawBroker, uniqueQueue, waitFor } from './support/broker.js';
 import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
 
 const skip = await interopSkip();
@@ -118,8 +118,7 @@ describe('TS client → Python worker', { skip }, () => {
     assert.ok(result instanceof RpcAsyncResult);
     const seen: TaskState[] = [];
     result.onState((state) => seen.push(state));
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(result.state, 'SUCCESS');
+    await waitFor(() => result.state === 'SUCCESS', 10_000, 'the SUCCESS reply, before anyone called get()');
     assert.deepEqual(result.states, ['STARTED', 'SUCCESS']);
     assert.equal(seen.at(-1), 'SUCCESS');
     assert.equal(await result.get(GET), 300);
