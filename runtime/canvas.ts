@@ -18,9 +18,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApplyOptions, AsyncResult, TaskClient } from './api.js';
-import type { Route } from './client.js';
+import type { Celery } from './celery.js';
+import { DEFAULT_QUEUE, type ResultTracker, type Route } from './client.js';
 import { CeleryGenError } from './errors.js';
-import type { Embed, TaskMessageInput, TaskRequest } from './protocol.js';
+import type { TaskMessageInput, TaskRequest } from './protocol.js';
+import { type ChordTask, sendChord } from './redis-chord.js';
 import { isPlainObject } from './protocol.js';
 import type { JsonValue, TaskSpec } from './spec.js';
 
@@ -110,19 +112,57 @@ export function errback<Rest extends unknown[], K extends object, R>(
   return step(task as TaskSource<[string, ...Rest], K, R>, args, kwargs, options);
 }
 
-/** What applying a canvas needs from the app: publishing with an embed, and tracking a result id. */
+/**
+ * What applying a canvas needs from the app (the Celery class provides it): the
+ * publisher, and the result tracker whose reply_to the steps carry.
+ */
 export interface CanvasApp {
-  sendCanvas(
-    sig: SignatureJson,
-    extra: { embed?: Partial<Embed>; group?: string | null; groupIndex?: number | null },
-    options: ApplyOptions,
-  ): Promise<AsyncResult<unknown>>;
-  /** Starts tracking the result of a task this client did not publish itself (the last chain step, a chord body). */
-  trackResult(taskId: string): Promise<AsyncResult<unknown>>;
-  /** The client's reply_to (rpc reply queue or client id). */
-  replyTo(): Promise<string>;
-  /** Writes the chord size before the header is published; throws when the backend has no chords. */
-  setChordSize(groupId: string, size: number): Promise<void>;
+  readonly publisher: { readonly origin: string; publish(input: TaskMessageInput, route: Route): Promise<void> };
+  resultTracker(): ResultTracker;
+  readonly options: { readonly defaultQueue?: string; readonly backend?: string };
+}
+
+/** Options when applying a signature: Python's `link` / `link_error`. */
+export interface CanvasApplyOptions {
+  readonly link?: Signature | readonly Signature[];
+  readonly linkError?: Signature | readonly Signature[];
+}
+
+async function publishSignature(
+  app: CanvasApp,
+  sig: SignatureJson,
+  extra: { chain?: SignatureJson[] | null; group?: string; groupIndex?: number | null },
+): Promise<string> {
+  const { input, route } = signatureMessage(sig, [], null, extra.chain ?? null, app.options.defaultQueue ?? DEFAULT_QUEUE);
+  const withGroup = extra.group === undefined ? input : { ...input, group: extra.group, groupIndex: extra.groupIndex ?? null };
+  await app.publisher.publish({ ...withGroup, origin: app.publisher.origin }, route);
+  return input.id;
+}
+
+/** Prepares a signature for publishing from this client: task id and reply_to assigned, link/link_error attached. */
+function own(sig: SignatureJson, replyTo: string, options: CanvasApplyOptions = {}): SignatureJson {
+  const json: SignatureJson = { ...sig, options: { ...sig.options } };
+  if (typeof json.options['task_id'] !== 'string') json.options['task_id'] = randomUUID();
+  if (json.options['reply_to'] === undefined) json.options['reply_to'] = replyTo;
+  const link = embedList(options.link);
+  const linkError = embedList(options.linkError);
+  if (link) json.options['link'] = link;
+  if (linkError) json.options['link_error'] = linkError;
+  return json;
+}
+
+/** Python's `sig.apply_async(link=…, link_error=…)`. */
+export async function applySignature<R>(app: CanvasApp, sig: Signature<R>, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+  const tracker = app.resultTracker();
+  const json = own(sig.json, await tracker.ensure(), options);
+  const result = tracker.track<R>(json.options['task_id'] as string);
+  try {
+    await publishSignature(app, json, {});
+  } catch (error) {
+    tracker.forget(json.options['task_id'] as string);
+    throw error;
+  }
+  return result;
 }
 
 /** A chain to apply: `chain(a, b, c).applyAsync(app)` resolves with the last step's AsyncResult. */
@@ -135,20 +175,23 @@ export class Chain<R> {
 
   /** The wire form of the chain: the first step, and the rest in reverse order with task ids assigned. */
   prepare(replyTo: string): { first: SignatureJson; rest: SignatureJson[]; lastId: string } {
-    const jsons = this.steps.map((s) => ({ ...s.json, options: { ...s.json.options } }));
-    for (const json of jsons) {
-      if (typeof json.options['task_id'] !== 'string') json.options['task_id'] = randomUUID();
-      if (json.options['reply_to'] === undefined) json.options['reply_to'] = replyTo;
-    }
+    const jsons = this.steps.map((s) => own(s.json, replyTo));
     const [first, ...rest] = jsons;
     return { first: first!, rest: rest.reverse(), lastId: jsons[jsons.length - 1]!.options['task_id'] as string };
   }
 
-  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    const { first, rest, lastId } = this.prepare(await app.replyTo());
-    const last = rest.length === 0 ? undefined : await app.trackResult(lastId);
-    const firstResult = await app.sendCanvas(first, { embed: { chain: rest.length === 0 ? null : rest } }, options);
-    return (last ?? firstResult) as AsyncResult<R>;
+  /** One message for the first step; the rest ride in `embed.chain`. The result is the last step's. */
+  async applyAsync(app: CanvasApp): Promise<AsyncResult<R>> {
+    const tracker = app.resultTracker();
+    const { first, rest, lastId } = this.prepare(await tracker.ensure());
+    const result = tracker.track<R>(lastId);
+    try {
+      await publishSignature(app, first, { chain: rest });
+    } catch (error) {
+      tracker.forget(lastId);
+      throw error;
+    }
+    return result;
   }
 }
 
@@ -190,10 +233,17 @@ export class Group<T extends unknown[]> {
     this.members = members;
   }
 
-  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<GroupResult<T>> {
+  /** One message per member, all with header `group` (5.2.6 plain groups carry group_index null). */
+  async applyAsync(app: CanvasApp): Promise<GroupResult<T>> {
     const id = randomUUID();
-    // 5.2.6 plain groups carry group_index null (captures v2-task-group.json).
-    const results = await Promise.all(this.members.map((m) => app.sendCanvas(m.json, { group: id, groupIndex: null }, options)));
+    const tracker = app.resultTracker();
+    const replyTo = await tracker.ensure();
+    const results: AsyncResult<unknown>[] = [];
+    for (const member of this.members) {
+      const json = own(member.json, replyTo);
+      results.push(tracker.track(json.options['task_id'] as string));
+      await publishSignature(app, json, { group: id, groupIndex: null });
+    }
     return new GroupResult<T>(id, results);
   }
 }
@@ -204,7 +254,8 @@ export function group<const T extends readonly Signature[]>(...members: T): Grou
 
 /**
  * `chord(header, body)`: the header runs as a group, the body gets the list of their
- * results. Needs the Redis result backend (Celery's own requirement).
+ * results. Needs the Redis result backend, as in Python; applied through sendChord
+ * (redis-chord.ts), which refuses rpc:// with CHORD_UNSUPPORTED.
  */
 export class Chord<R> {
   readonly header: readonly Signature[];
@@ -214,15 +265,19 @@ export class Chord<R> {
     this.body = body;
   }
 
-  async applyAsync(app: CanvasApp, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    const groupId = randomUUID();
-    await app.setChordSize(groupId, this.header.length);
-    const body = { ...this.body.json, options: { ...this.body.json.options } };
-    if (typeof body.options['task_id'] !== 'string') body.options['task_id'] = randomUUID();
-    if (body.options['reply_to'] === undefined) body.options['reply_to'] = await app.replyTo();
-    const result = await app.trackResult(body.options['task_id'] as string);
-    await Promise.all(this.header.map((m, index) => app.sendCanvas(m.json, { group: groupId, groupIndex: index, embed: { chord: body } }, options)));
-    return result as AsyncResult<R>;
+  async applyAsync(app: Celery): Promise<AsyncResult<R>> {
+    const task = (sig: Signature): ChordTask => {
+      const o = sig.json.options;
+      const queue = typeof o['queue'] === 'string' ? o['queue'] : undefined;
+      const priority = typeof o['priority'] === 'number' ? o['priority'] : undefined;
+      return {
+        name: sig.json.task,
+        args: sig.json.args,
+        kwargs: sig.json.kwargs,
+        options: { ...(queue !== undefined ? { queue } : {}), ...(priority !== undefined ? { priority } : {}) },
+      };
+    };
+    return sendChord<R>(app, this.header.map(task), task(this.body));
   }
 }
 
@@ -272,7 +327,7 @@ function signatureList(value: unknown): SignatureJson[] | null {
 export function signatureMessage(
   sig: SignatureJson,
   prefix: readonly unknown[],
-  parent: { readonly id: string; readonly rootId: string | null },
+  parent: { readonly id: string; readonly rootId: string | null } | null,
   chainRest: readonly SignatureJson[] | null,
   defaultQueue: string,
   queueOf: (task: string) => string | undefined = () => undefined,
@@ -301,8 +356,8 @@ export function signatureMessage(
     eta,
     expires,
     timeLimit: [num(o['time_limit']) ?? null, num(o['soft_time_limit']) ?? null],
-    rootId: parent.rootId ?? parent.id,
-    parentId: parent.id,
+    rootId: parent === null ? null : (parent.rootId ?? parent.id),
+    parentId: parent === null ? null : parent.id,
     group: text(o['group_id']) ?? null,
     groupIndex: num(o['group_index']) ?? null,
     ...(text(o['shadow']) !== undefined ? { shadow: text(o['shadow'])! } : {}),

@@ -1,0 +1,95 @@
+/**
+ * Helpers for the protocol-breadth interop tests (test/breadth-*.test.ts): the Python
+ * worker and client driver of fixtures/breadth, and the `celery` CLI run against it.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BROKER_URL } from './broker.js';
+import { PYTHON, startPythonWorker, type PythonOutcome, type PythonWorker } from './python.js';
+
+export const BREADTH_DIR = fileURLToPath(new URL('../../fixtures/breadth/', import.meta.url));
+
+/** A Python worker (`-P solo`) of the breadth app on `queues`. */
+export function startBreadthWorker(queues: readonly string[]): Promise<PythonWorker> {
+  return startPythonWorker(queues.join(','), { cwd: BREADTH_DIR });
+}
+
+interface Spawned {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+function run(args: readonly string[], input: string | undefined, onStderr?: (text: string) => void): { done: Promise<Spawned>; kill(): void } {
+  const child = spawn(PYTHON, args, { cwd: BREADTH_DIR, env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+    onStderr?.(stderr);
+  });
+  child.stdin.end(input ?? '');
+  const done = new Promise<Spawned>((resolve) => child.once('exit', (code) => resolve({ stdout, stderr, code })));
+  return { done, kill: () => child.kill('SIGKILL') };
+}
+
+export interface BreadthCall {
+  readonly task: string;
+  readonly args?: readonly unknown[];
+  readonly kwargs?: Readonly<Record<string, unknown>>;
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly timeout?: number;
+}
+
+/** Publishes every call with Python's apply_async, then get()s each. */
+export async function pythonCalls(calls: readonly BreadthCall[]): Promise<PythonOutcome[]> {
+  const { done } = run(['driver.py'], JSON.stringify({ op: 'calls', calls }));
+  const out = await done;
+  if (out.code !== 0) throw new Error(`Python driver exited with ${out.code}:\n${out.stderr}`);
+  return JSON.parse(out.stdout) as PythonOutcome[];
+}
+
+export interface ChainStep {
+  readonly task: string;
+  readonly args?: readonly unknown[];
+  readonly queue: string;
+  readonly immutable?: boolean;
+}
+
+/** Python `chain(*steps).apply_async().get()`. */
+export async function pythonChain(steps: readonly ChainStep[], timeout = 15): Promise<PythonOutcome & { ids: string[] }> {
+  const { done } = run(['driver.py'], JSON.stringify({ op: 'chain', steps, timeout }));
+  const out = await done;
+  if (out.code !== 0) throw new Error(`Python driver exited with ${out.code}:\n${out.stderr}`);
+  return JSON.parse(out.stdout) as PythonOutcome & { ids: string[] };
+}
+
+export interface CapturedEvents {
+  events: Record<string, unknown>[];
+  tasks: Record<string, { state: string; name: string | null; worker: string | null; result: unknown; exception: unknown; retries: number | null }>;
+  workers: Record<string, { sw_ident: string | null; processed: number | null; heartbeats: number }>;
+}
+
+/**
+ * Starts Python's `app.events.Receiver`; resolves once it consumes. `result` resolves when
+ * it saw `stopOn` (or after `seconds`), with the events and what `app.events.State` made of them.
+ */
+export async function pythonEventReceiver(seconds: number, stopOn: string): Promise<{ result: Promise<CapturedEvents>; kill(): void }> {
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const child = run(['driver.py'], JSON.stringify({ op: 'events', seconds, stop_on: stopOn }), (stderr) => {
+    if (stderr.includes('READY')) ready();
+  });
+  const result = child.done.then((out) => {
+    if (out.code !== 0) throw new Error(`Python event receiver exited with ${out.code}:\n${out.stderr}`);
+    return JSON.parse(out.stdout) as CapturedEvents;
+  });
+  await Promise.race([isReady, result.then(() => undefined)]);
+  return { result, kill: child.kill };
+}
+
+/** Runs `python -m celery -A tasks <args>` in fixtures/breadth. */
+export async function celeryCli(args: readonly string[]): Promise<Spawned> {
+  return run(['-m', 'celery', '-A', 'tasks', ...args], undefined).done;
+}
