@@ -25,3 +25,23 @@ export { RpcAsyncResult, type StateListener } from './results.js';
 export { currentTask } from './context.js';
 export { sendChord, type ChordTask } from './redis-chord.js';
 export { RedisTransportError } from './redis-connection.js';
+export {
+  applySignature,
+  chain,
+  chord,
+  errback,
+  group,
+  immutable,
+  signature,
+  step,
+  Chain,
+  Chord,
+  Group,
+  GroupResult,
+  type CanvasApplyOptions,
+  type Signature,
+  type SignatureOptions,
+  type Step,
+} from './canvas.js';
+export { MaxRetriesExceededError, Retry, type RetryOptions } from './retry.js';
+export { SoftTimeLimitExceeded, TimeLimitExceeded } from './time-limit.js';
