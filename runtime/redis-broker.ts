@@ -118,6 +118,8 @@ export interface RedisConsumer {
   readonly queues: readonly string[];
   /** Messages delivered and not yet acked or rejected. */
   readonly inFlight: number;
+  /** Changes the prefetch bound (0 = unlimited); a larger one takes effect at once. */
+  setPrefetch(count: number): void;
   /** Stops taking messages (waits for the BRPOP in progress; a message it returns is restored). */
   cancel(): Promise<void>;
   /** Pushes every message delivered to this consumer and not yet acked back to its queue, as kombu does at shutdown. */
@@ -408,13 +410,14 @@ class Consumer implements RedisConsumer {
   #slotWaiter: (() => void) | undefined;
   #restoreTimer: NodeJS.Timeout | undefined;
   #attempt = 0;
+  #prefetch: number;
 
   constructor(
     readonly broker: RedisBroker,
     readonly blocking: Redis,
     queues: string[],
     readonly handler: DeliveryHandler,
-    readonly prefetch: number,
+    prefetch: number,
     readonly log: RedisLog,
     readonly steps: readonly number[],
     readonly pollTimeout: number,
@@ -422,6 +425,7 @@ class Consumer implements RedisConsumer {
     readonly noAck: boolean,
   ) {
     this.queues = queues;
+    this.#prefetch = prefetch;
     this.#order = [...queues];
     this.finished = new Promise<void>((resolve) => {
       this.#finish = resolve;
@@ -446,7 +450,7 @@ class Consumer implements RedisConsumer {
         this.#restoreTimer.unref();
       }
       while (!this.#cancelled) {
-        if (this.prefetch > 0 && this.#inFlight.size >= this.prefetch) {
+        if (this.#prefetch > 0 && this.#inFlight.size >= this.#prefetch) {
           await new Promise<void>((resolve) => {
             this.#slotWaiter = resolve;
           });
@@ -562,6 +566,13 @@ class Consumer implements RedisConsumer {
     } catch (error) {
       this.log.error('delivery handler threw; the message stays unacked and will be restored', { tag: delivery.deliveryTag, error: messageOf(error) });
     }
+  }
+
+  setPrefetch(count: number): void {
+    this.#prefetch = Math.max(0, Math.floor(count));
+    const waiter = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    waiter?.();
   }
 
   #release(tag: string): void {

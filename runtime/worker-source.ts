@@ -32,6 +32,11 @@ export interface WorkerDelivery {
 export interface WorkerSource {
   /** Starts consuming `queues`; at most `prefetch` deliveries are unsettled at once. */
   start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void>;
+  /**
+   * Changes how many unsettled deliveries the source hands out (the worker raises it while
+   * it holds ETA messages, as Python does). Absent where the source cannot.
+   */
+  setPrefetch?(count: number): Promise<void>;
   /** Stops taking messages; unsettled ones can still be settled. */
   cancel(): Promise<void>;
   /** Hands every unsettled message back to its queue and releases the connection. */
@@ -82,6 +87,10 @@ export class RedisWorkerSource implements WorkerSource {
         );
       },
     };
+  }
+
+  async setPrefetch(count: number): Promise<void> {
+    this.#consumer?.setPrefetch(count);
   }
 
   async cancel(): Promise<void> {

@@ -152,7 +152,7 @@ describe('Redis broker against the real Redis', { skip }, () => {
     await consumer.cancel();
   });
 
-  test('prefetch bounds the messages in flight; an ack lets the next one in', async () => {
+  test('prefetch bounds the messages in flight; an ack lets the next one in; setPrefetch widens it', async () => {
     const queue = uniqueQueue('redis_broker');
     for (let i = 0; i < 5; i++) await publishTask(broker, queue, 'redis_tasks.add', [i, i]);
     const got: RedisDelivery[] = [];
@@ -167,6 +167,10 @@ describe('Redis broker against the real Redis', { skip }, () => {
     await waitUntil(() => got.length === 3, 5000, 'the third delivery');
     // FIFO: LPUSH + BRPOP.
     assert.deepEqual(got.map((d) => (JSON.parse(d.body.toString()) as unknown[][])[0]), [[0, 0], [1, 1], [2, 2]]);
+    // A worker holding ETA messages widens the window: more come in without any ack.
+    consumer.setPrefetch(4);
+    await waitUntil(() => got.length === 5, 5000, 'two more deliveries after widening the prefetch');
+    assert.equal(consumer.inFlight, 4);
     for (const d of got.slice(1)) await d.ack();
     await consumer.cancel();
   });
