@@ -4,7 +4,9 @@
  * names, subscripts, `|`, literals, `...`, lists), so a small recursive-descent parser
  * does it without a second tree-sitter parse per string (each costs a native round trip).
  */
-import type { PyType, Span } from './extracted.js';
+import { MAX_TYPE_NESTING, type PyType, type Span } from './extracted.js';
+
+class TooDeep extends Error {}
 
 type Token = { readonly kind: 'name' | 'op' | 'string' | 'number'; readonly text: string; readonly start: number; readonly end: number };
 
@@ -31,16 +33,31 @@ function tokenize(text: string): Token[] | null {
  * @param text the annotation text (the string's content)
  * @param spanOf maps [start, end) offsets within `text` to a file span
  * @param decodeString decodes a nested string literal (`Literal['a']`), `null` if not plain
+ * @param depth how deeply the string itself sits inside an annotation
  * @returns `null` when the text is not an annotation expression
  */
 export function parseAnnotationString(
   text: string,
   spanOf: (start: number, end: number) => Span,
   decodeString: (literal: string) => string | null,
+  depth = 0,
 ): PyType | null {
+  try {
+    return parse(text, spanOf, decodeString, depth);
+  } catch (err) {
+    if (!(err instanceof TooDeep)) throw err;
+    return { kind: 'too-deep', text, span: spanOf(0, text.length) };
+  }
+}
+
+function parse(text: string, spanOf: (start: number, end: number) => Span, decodeString: (literal: string) => string | null, depth: number): PyType | null {
   const tokens = tokenize(text);
   if (!tokens || tokens.length === 0) return null;
   let i = 0;
+  let level = depth;
+  const enter = () => {
+    if (++level > MAX_TYPE_NESTING) throw new TooDeep();
+  };
   const peek = () => tokens[i];
   const isOp = (op: string) => tokens[i]?.kind === 'op' && tokens[i]!.text === op;
   const node = (start: number, end: number) => ({ text: text.slice(start, end), span: spanOf(start, end) });
@@ -90,7 +107,9 @@ export function parseAnnotationString(
       if (!isOp('[')) return { kind: 'name', name, ...node(t.start, end) };
       i++;
       const literal = /(^|\.)Literal$/.test(name);
+      enter();
       const args = list(']', literal);
+      level--;
       if (!args) return null;
       // `X[(a, b)]` means `X[a, b]`; `tuple[()]` keeps its empty tuple.
       const flat = args.length === 1 && args[0]!.kind === 'list' && args[0]!.items.length > 0 && args[0]!.text.startsWith('(') ? args[0]!.items : args;
@@ -104,7 +123,7 @@ export function parseAnnotationString(
       const quote = /^[rRuU]?('|")/.exec(t.text);
       if (!quote || value !== t.text.slice(quote[0].length, -1)) return { kind: 'value', value, ...node(t.start, t.end) };
       const offset = t.start + quote[0].length;
-      return parseAnnotationString(value, (s, e) => spanOf(s + offset, e + offset), decodeString) ?? { kind: 'value', value, ...node(t.start, t.end) };
+      return parseAnnotationString(value, (s, e) => spanOf(s + offset, e + offset), decodeString, level + 1) ?? { kind: 'value', value, ...node(t.start, t.end) };
     }
     if (t.kind === 'number' || (t.kind === 'op' && t.text === '-' && peek()?.kind === 'number')) {
       const numTok = t.kind === 'number' ? t : tokens[i++]!;
@@ -114,7 +133,9 @@ export function parseAnnotationString(
     }
     if (t.kind === 'op' && t.text === '...') return { kind: 'ellipsis', ...node(t.start, t.end) };
     if (t.kind === 'op' && (t.text === '[' || t.text === '(')) {
+      enter();
       const items = list(t.text === '[' ? ']' : ')', inLiteral);
+      level--;
       if (!items) return null;
       // A parenthesised single expression is just that expression.
       if (t.text === '(' && items.length === 1 && text[tokens[i - 2]!.end] !== ',' && tokens[i - 2]!.text !== ',') return items[0]!;

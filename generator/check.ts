@@ -2,7 +2,7 @@
  * Checks the generated names of a manifest before emitting: two things that would get
  * the same name are an error naming both places, never a silent suffix.
  */
-import type { Diagnostic } from './diagnostics.js';
+import { type Diagnostic, excerpt } from './diagnostics.js';
 import type { Location, Manifest, Task } from './model.js';
 import { GENERATED_NAMES, camelCase, isIdentifier, namespaceKeys, paramName } from './names.js';
 
@@ -44,7 +44,7 @@ export function checkManifest(model: Manifest): Diagnostic[] {
   const byKey = new Map<string, Task>();
   for (const t of model.tasks) {
     const other = byName.get(t.name);
-    if (other) out.push(diag(t.location, 'error', 'name-collision', `task name '${t.name}' is also registered at ${at(other.location)}`));
+    if (other) out.push(diag(t.location, 'error', 'name-collision', `task name '${excerpt(t.name)}' is also registered at ${at(other.location)}`));
     else byName.set(t.name, t);
     const key = `${t.module}\0${camelCase(t.function)}`;
     const clash = byKey.get(key);
@@ -64,7 +64,7 @@ export function checkManifest(model: Manifest): Diagnostic[] {
     for (const [key, value] of Object.entries(t.options)) {
       if (t.nonLiteralOptions.includes(key)) continue;
       if (optionFits(key, value) === false) {
-        out.push(diag(t.location, 'warning', 'option-type', `option ${key}=${JSON.stringify(value)} of task '${t.function}' has an unexpected type; the runtime ignores it`));
+        out.push(diag(t.location, 'warning', 'option-type', `option ${key}=${excerpt(JSON.stringify(value))} of task '${t.function}' has an unexpected type; the runtime ignores it`));
       }
     }
   }

@@ -32,6 +32,15 @@ export interface Diagnostic {
   readonly message: string;
 }
 
+/**
+ * Source text quoted in a message: on one line (a diagnostic is one line, as editors
+ * read them) and short (a message must stay readable when the code it quotes is huge).
+ */
+export function excerpt(text: string, max = 60): string {
+  const flat = text.replace(/[\s\u2028\u2029]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 /** `path:line:col: error: message`, the one text form of a diagnostic. */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
@@ -43,7 +52,8 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /**
  * Converts UTF-16 offsets (what JavaScript strings and tree-sitter's Node binding use)
- * into 1-based line and character columns for one source text.
+ * into 1-based line and character columns for one source text. Lines end at LF, CRLF
+ * or a lone CR, as Python reads source.
  */
 export class LineMap {
   readonly #text: string;
@@ -57,6 +67,13 @@ export class LineMap {
     while (i >= 0) {
       this.#starts.push(i + 1);
       i = text.indexOf('\n', i + 1);
+    }
+    // A lone CR ends a line too, for Python (universal newlines) and for editors.
+    if (text.includes('\r')) {
+      for (let r = text.indexOf('\r'); r >= 0; r = text.indexOf('\r', r + 1)) {
+        if (text.charCodeAt(r + 1) !== 10) this.#starts.push(r + 1);
+      }
+      this.#starts.sort((a, b) => a - b);
     }
     this.#astral = /[\ud800-\udbff]/.test(text);
   }

@@ -17,12 +17,16 @@ import type {
   PyType,
   Span,
 } from './extracted.js';
+import { MAX_TYPE_NESTING } from './extracted.js';
 import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
 import { parseDecoratedFunction } from './function-header.js';
 import { type PyNode, parsePython } from './parse.js';
 import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
 import { parseAnnotationString } from './annotation-string.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
+
+/** CPython's limit on nested blocks (MAXINDENT in its tokenizer). */
+const MAX_INDENT = 100;
 
 /** Per-file state: positions are `base + node.startIndex` (base > 0 for re-parsed chunks). */
 interface Source {
@@ -72,11 +76,16 @@ class ModuleExtractor {
   }
 
   /** Module-level statements, descending into if/try/with blocks that run at import time. */
-  walkBlock(nodes: readonly PyNode[], src: Source, typeOnly: boolean): void {
-    for (const node of nodes) this.walkStatement(node, src, typeOnly);
+  walkBlock(nodes: readonly PyNode[], src: Source, typeOnly: boolean, depth = 0): void {
+    for (const node of nodes) this.walkStatement(node, src, typeOnly, depth);
   }
 
-  walkStatement(node: PyNode, src: Source, typeOnly: boolean): void {
+  walkStatement(node: PyNode, src: Source, typeOnly: boolean, depth = 0): void {
+    if (depth > MAX_INDENT) {
+      // CPython refuses this too (IndentationError), and the recursion stays bounded.
+      this.diag(src, node, 'error', 'syntax-error', `syntax error: too many levels of indentation (at most ${MAX_INDENT})`);
+      return;
+    }
     switch (node.type) {
       case 'import_statement':
       case 'import_from_statement':
@@ -113,10 +122,10 @@ class ModuleExtractor {
         const condition = node.childForFieldName('condition');
         const checking = condition !== null && /^(?:[\w.]+\.)?TYPE_CHECKING$/.test(condition.text.replace(/\s+/g, ''));
         const consequence = node.childForFieldName('consequence');
-        if (consequence) this.walkBlock(consequence.namedChildren, src, typeOnly || checking);
+        if (consequence) this.walkBlock(consequence.namedChildren, src, typeOnly || checking, depth + 1);
         for (const alt of node.childrenForFieldName('alternative')) {
           const body = alt.childForFieldName('body') ?? alt.childForFieldName('consequence');
-          if (body) this.walkBlock(body.namedChildren, src, typeOnly);
+          if (body) this.walkBlock(body.namedChildren, src, typeOnly, depth + 1);
         }
         return;
       }
@@ -127,8 +136,8 @@ class ModuleExtractor {
       case 'else_clause':
       case 'finally_clause': {
         for (const child of node.namedChildren) {
-          if (child.type === 'block') this.walkBlock(child.namedChildren, src, typeOnly);
-          else if (child.type.endsWith('_clause')) this.walkStatement(child, src, typeOnly);
+          if (child.type === 'block') this.walkBlock(child.namedChildren, src, typeOnly, depth + 1);
+          else if (child.type.endsWith('_clause')) this.walkStatement(child, src, typeOnly, depth);
         }
         return;
       }
@@ -364,14 +373,16 @@ class ModuleExtractor {
   }
 
   /** Converts an annotation expression; string forward references are parsed again. */
-  pyType(node: PyNode, src: Source, inLiteral = false): PyType {
+  pyType(node: PyNode, src: Source, inLiteral = false, depth = 0): PyType {
     const text = node.text;
     const span = this.span(src, node);
+    if (depth > MAX_TYPE_NESTING) return { kind: 'too-deep', text, span };
+    const inner = (n: PyNode, literal = false) => this.pyType(n, src, literal, depth + 1);
     switch (node.type) {
       case 'type':
       case 'parenthesized_expression': {
-        const inner = node.namedChildren.filter((c) => c.type !== 'comment');
-        if (inner.length === 1) return this.pyType(inner[0]!, src, inLiteral);
+        const children = node.namedChildren.filter((c) => c.type !== 'comment');
+        if (children.length === 1) return this.pyType(children[0]!, src, inLiteral, node.type === 'type' ? depth : depth + 1);
         return { kind: 'other', text, span };
       }
       case 'identifier':
@@ -396,18 +407,18 @@ class ModuleExtractor {
         const value = stringValue(node);
         if (value === null) return { kind: 'other', text, span };
         if (inLiteral) return { kind: 'value', value, text, span };
-        return this.forwardReference(node, value, src) ?? { kind: 'value', value, text, span };
+        return this.forwardReference(node, value, src, depth) ?? { kind: 'value', value, text, span };
       }
       case 'list':
       case 'tuple':
-        return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src)), text, span };
+        return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c)), text, span };
       case 'generic_type': {
         const head = node.namedChildren[0];
         const params = node.namedChildren.find((c) => c.type === 'type_parameter');
         if (!head || !params) return { kind: 'other', text, span };
         const name = head.text.replace(/\s+/g, '');
         const literal = /(^|\.)Literal$/.test(name);
-        const args = params.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal));
+        const args = params.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c, literal));
         return { kind: 'generic', name, args, text, span };
       }
       case 'subscript': {
@@ -418,18 +429,26 @@ class ModuleExtractor {
         let subs = node.childrenForFieldName('subscript');
         // `X[(a, b)]` and `X[a, b]` mean the same; `tuple[()]` keeps its empty tuple.
         if (subs.length === 1 && subs[0]!.type === 'tuple' && subs[0]!.namedChildren.length > 0) subs = subs[0]!.namedChildren;
-        return { kind: 'generic', name, args: subs.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal)), text, span };
+        return { kind: 'generic', name, args: subs.filter((c) => c.type !== 'comment').map((c) => inner(c, literal)), text, span };
       }
       case 'union_type': {
-        const members = node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src));
+        const members = node.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c));
         return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
       }
       case 'binary_operator': {
+        // `a | b | c` nests to the left: walk the spine in a loop, so a long union costs no stack.
         if (operatorOf(node) !== '|') return { kind: 'other', text, span };
-        const left = node.childForFieldName('left');
-        const right = node.childForFieldName('right');
-        if (!left || !right) return { kind: 'other', text, span };
-        const members = [this.pyType(left, src), this.pyType(right, src)];
+        const operands: PyNode[] = [];
+        let n: PyNode = node;
+        while (n.type === 'binary_operator' && operatorOf(n) === '|') {
+          const left = n.childForFieldName('left');
+          const right = n.childForFieldName('right');
+          if (!left || !right) return { kind: 'other', text, span };
+          operands.push(right);
+          n = left;
+        }
+        operands.push(n);
+        const members = operands.reverse().map((c) => inner(c));
         return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
       }
       default:
@@ -438,7 +457,7 @@ class ModuleExtractor {
   }
 
   /** Parses the content of a string annotation; positions stay those of the outer file. */
-  forwardReference(node: PyNode, value: string, src: Source): PyType | null {
+  forwardReference(node: PyNode, value: string, src: Source, depth: number): PyType | null {
     const raw = node.text;
     const quote = /^[rRuU]?('''|"""|'|")/.exec(raw);
     // Only a plain one-piece string maps offsets one to one.
@@ -449,7 +468,7 @@ class ModuleExtractor {
       const e = src.lines.position(base + end);
       return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
     };
-    return parseAnnotationString(value, spanOf, decodeStringLiteral);
+    return parseAnnotationString(value, spanOf, decodeStringLiteral, depth);
   }
 
   classDefinition(def: PyNode, decorators: readonly PyNode[], src: Source, typeOnly: boolean): void {
@@ -716,7 +735,10 @@ export interface ExtractOptions {
   readonly fastPath?: boolean;
 }
 
-export function extractModule(file: string, module: string, text: string, options: ExtractOptions = {}): ExtractedModule {
+export function extractModule(file: string, module: string, source: string, options: ExtractOptions = {}): ExtractedModule {
+  // Python reads a lone CR as a line break (universal newlines); tree-sitter does not.
+  // LF in its place keeps every offset, so positions still index the file as given.
+  const text = source.includes('\r') ? source.replace(/\r(?!\n)/g, '\n') : source;
   const x = new ModuleExtractor(file, module, options.fastPath ?? true);
   const lines = new LineMap(text);
   const top: Source = { file, module, text, lines, base: 0 };

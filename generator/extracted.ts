@@ -28,7 +28,17 @@ export type PyType = (
   | { readonly kind: 'ellipsis' }
   | { readonly kind: 'list'; readonly items: readonly PyType[] }
   | { readonly kind: 'other' }
+  /** Nested deeper than {@link MAX_TYPE_NESTING}: no real annotation is, and TypeScript could not check it. */
+  | { readonly kind: 'too-deep' }
 ) & { readonly text: string; readonly span: Span };
+
+/**
+ * How deeply annotations and literal values may nest before they become unknown (types)
+ * or non-literal (values). Real annotations stay under ten levels; tsc reports
+ * "excessive stack depth" on generated types nested about fifty deep, and a fixed limit
+ * keeps the outcome independent of how much stack the JavaScript engine has left.
+ */
+export const MAX_TYPE_NESTING = 32;
 
 export interface ExtractedParam {
   readonly name: string;

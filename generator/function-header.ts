@@ -194,8 +194,15 @@ class JsNode implements PyNode {
 
 class Unsupported extends Error {}
 
+/**
+ * Deeper expressions go to tree-sitter's nodes, whose readers bound their own depth:
+ * recursion here must not depend on how much stack is left.
+ */
+const MAX_DEPTH = 64;
+
 class HeaderParser {
   #i = 0;
+  #depth = 0;
   readonly #t: Tokenizer;
 
   constructor(readonly src: string, start: number, end: number) {
@@ -364,6 +371,13 @@ class HeaderParser {
 
   /** expression := unary ( binop unary )* — precedence does not matter: no operator result is ever evaluated, only `|` is read. */
   expression(): JsNode {
+    if (++this.#depth > MAX_DEPTH) throw new Unsupported();
+    const e = this.binary();
+    this.#depth--;
+    return e;
+  }
+
+  binary(): JsNode {
     let left = this.unary();
     for (;;) {
       const t = this.peek();
@@ -379,7 +393,9 @@ class HeaderParser {
   unary(): JsNode {
     if (this.isOp('-') || this.isOp('+') || this.isOp('~')) {
       const op = this.token(this.take());
+      if (++this.#depth > MAX_DEPTH) throw new Unsupported();
       const arg = this.unary();
+      this.#depth--;
       return this.node('unary_operator', [op, arg], { operator: op, argument: arg });
     }
     return this.postfix(this.atom());

@@ -62,7 +62,14 @@ function extractGuarded(i: SourceInput): ExtractedModule {
 /** Builds the manifest of already-read sources: what `inspect --json` prints. */
 export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = []): Manifest {
   const extracted = inputs.map((i) => extractGuarded(i));
-  const resolved = resolveModules(extracted);
+  let resolved: ReturnType<typeof resolveModules>;
+  try {
+    resolved = resolveModules(extracted);
+  } catch (err) {
+    // Chains of thousands of aliases or base classes, the resolver's only deep recursion.
+    if (!(err instanceof RangeError) || inputs.length === 0) throw err;
+    resolved = { tasks: [], types: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
+  }
   const modules = inputs.map((i) => ({ file: i.file, module: i.module }));
   const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, diagnostics: [] };
   const all = [...extra, ...extracted.flatMap((e) => e.diagnostics), ...resolved.diagnostics, ...checkManifest(draft)];

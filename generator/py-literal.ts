@@ -10,7 +10,11 @@ export type LiteralResult = { readonly ok: true; readonly value: JsonValue } | {
 
 const NOT_LITERAL: LiteralResult = { ok: false };
 
-export function evaluateLiteral(node: PyNode): LiteralResult {
+/** Deeper values are not literals: real defaults and options never nest this far, and it bounds the recursion. */
+const MAX_LITERAL_NESTING = 32;
+
+export function evaluateLiteral(node: PyNode, depth = 0): LiteralResult {
+  if (depth > MAX_LITERAL_NESTING) return NOT_LITERAL;
   switch (node.type) {
     case 'true':
       return { ok: true, value: true };
@@ -31,20 +35,20 @@ export function evaluateLiteral(node: PyNode): LiteralResult {
       const arg = node.childForFieldName('argument');
       const op = node.children[0]?.type;
       if (!arg || (op !== '-' && op !== '+')) return NOT_LITERAL;
-      const inner = evaluateLiteral(arg);
+      const inner = evaluateLiteral(arg, depth + 1);
       if (!inner.ok || typeof inner.value !== 'number') return NOT_LITERAL;
       return { ok: true, value: op === '-' ? -inner.value : inner.value };
     }
     case 'parenthesized_expression': {
       const inner = node.namedChildren.filter((c) => c.type !== 'comment');
-      return inner.length === 1 ? evaluateLiteral(inner[0]!) : NOT_LITERAL;
+      return inner.length === 1 ? evaluateLiteral(inner[0]!, depth + 1) : NOT_LITERAL;
     }
     case 'list':
     case 'tuple': {
       const out: JsonValue[] = [];
       for (const child of node.namedChildren) {
         if (child.type === 'comment') continue;
-        const v = evaluateLiteral(child);
+        const v = evaluateLiteral(child, depth + 1);
         if (!v.ok) return NOT_LITERAL;
         out.push(v.value);
       }
@@ -58,10 +62,10 @@ export function evaluateLiteral(node: PyNode): LiteralResult {
         const keyNode = pair.childForFieldName('key');
         const valueNode = pair.childForFieldName('value');
         if (!keyNode || !valueNode) return NOT_LITERAL;
-        const key = evaluateLiteral(keyNode);
+        const key = evaluateLiteral(keyNode, depth + 1);
         // JSON objects only have string keys; Python would convert others, losing identity.
         if (!key.ok || typeof key.value !== 'string') return NOT_LITERAL;
-        const value = evaluateLiteral(valueNode);
+        const value = evaluateLiteral(valueNode, depth + 1);
         if (!value.ok) return NOT_LITERAL;
         Object.defineProperty(out, key.value, { value: value.value, enumerable: true, writable: true, configurable: true });
       }

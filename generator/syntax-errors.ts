@@ -21,20 +21,23 @@ export function findSyntaxErrors(root: PyNode): SyntaxProblem[] {
   return found ? [found] : [];
 }
 
-function firstProblem(node: PyNode): SyntaxProblem | null {
-  for (const child of node.children) {
+/** Depth-first with an explicit stack: broken input can nest thousands of levels deep. */
+function firstProblem(root: PyNode): SyntaxProblem | null {
+  const stack: { children: readonly PyNode[]; next: number; error: PyNode | null }[] = [{ children: root.children, next: 0, error: null }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next >= frame.children.length) {
+      stack.pop();
+      // Nothing more precise inside an ERROR node: the node itself is the problem.
+      if (frame.error) return { start: frame.error.startIndex, end: frame.error.endIndex, message: `syntax error: unexpected ${describeText(frame.error)}` };
+      continue;
+    }
+    const child = frame.children[frame.next++]!;
     if (child.isMissing) {
       return { start: child.startIndex, end: child.endIndex, message: `syntax error: missing ${describeToken(child.type)}` };
     }
-    if (child.type === 'ERROR') {
-      const inner = firstProblem(child);
-      if (inner) return inner;
-      return { start: child.startIndex, end: child.endIndex, message: `syntax error: unexpected ${describeText(child)}` };
-    }
-    if (child.hasError) {
-      const inner = firstProblem(child);
-      if (inner) return inner;
-    }
+    if (child.type === 'ERROR') stack.push({ children: child.children, next: 0, error: child });
+    else if (child.hasError) stack.push({ children: child.children, next: 0, error: null });
   }
   return null;
 }

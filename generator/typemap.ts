@@ -4,7 +4,8 @@
  * reads extracted modules and returns diagnostics, never throws for odd input.
  * Anything it cannot map becomes `unknown` plus a warning at the annotation; never `any`.
  */
-import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
+import { type Diagnostic, type DiagnosticCode, excerpt } from './diagnostics.js';
+import { MAX_TYPE_NESTING } from './extracted.js';
 import type { ExtractedClass, ExtractedModule, PyType, Span } from './extracted.js';
 import type { NamedType, TypeField, WireType } from './model.js';
 import { quote } from './names.js';
@@ -41,7 +42,7 @@ const arrayOf: Mapper = (_t, args, m, ctx) => array(args[0] ? m.map(args[0], ctx
 
 const setOf: Mapper = (t, args, m, ctx) => {
   if (ctx.position === 'return') {
-    m.warn(ctx, t.span, 'return-not-json', `return type '${t.text}' is a set, which Celery's JSON serializer cannot encode`);
+    m.warn(ctx, t.span, 'return-not-json', `return type '${excerpt(t.text)}' is a set, which Celery's JSON serializer cannot encode`);
   }
   return arrayOf(t, args, m, ctx);
 };
@@ -76,19 +77,19 @@ const literalOf: Mapper = (t, args, m, ctx) => {
     else if (a.kind === 'none') members.push(NULL);
     else if (a.kind === 'generic' && lastSegment(a.name) === 'Literal') members.push(literalOf(a, a.args, m, ctx));
     else {
-      m.warn(ctx, a.span, 'unknown-type', `Literal value '${a.text}' is not a string, number, bool or None; it becomes unknown`);
+      m.warn(ctx, a.span, 'unknown-type', `Literal value '${excerpt(a.text)}' is not a string, number, bool or None; it becomes unknown`);
       return UNKNOWN;
     }
   }
   if (members.length === 0) {
-    m.warn(ctx, t.span, 'unknown-type', `'${t.text}' has no values; it becomes unknown`);
+    m.warn(ctx, t.span, 'unknown-type', `'${excerpt(t.text)}' has no values; it becomes unknown`);
     return UNKNOWN;
   }
   return union(members);
 };
 
 const anyType: Mapper = (t, _args, m, ctx) => {
-  m.warn(ctx, t.span, 'unknown-type', `type '${t.text}' maps to unknown`);
+  m.warn(ctx, t.span, 'unknown-type', `type '${excerpt(t.text)}' maps to unknown`);
   return UNKNOWN;
 };
 
@@ -98,7 +99,7 @@ const bytesType: Mapper = (t, _args, m, ctx) => {
       ctx,
       t.span,
       'bytes-over-json',
-      `'${t.text}' cannot travel over JSON to a Celery 5.2 peer (kombu 5.3+ sends a base64 envelope; msgpack carries bytes natively)`,
+      `'${excerpt(t.text)}' cannot travel over JSON to a Celery 5.2 peer (kombu 5.3+ sends a base64 envelope; msgpack carries bytes natively)`,
     );
   }
   return { ts: 'Uint8Array', wire: { type: 'bytes' } };
@@ -224,7 +225,7 @@ export class TypeMapper {
         return NULL;
       case 'value':
         // A bare string that did not parse as a type, or a number where a type belongs.
-        this.warn(ctx, t.span, 'unknown-type', `'${t.text}' is not a type; it becomes unknown`);
+        this.warn(ctx, t.span, 'unknown-type', `'${excerpt(t.text)}' is not a type; it becomes unknown`);
         return UNKNOWN;
       case 'union':
         return union(t.members.map((x) => this.map(x, ctx)));
@@ -232,10 +233,13 @@ export class TypeMapper {
         return this.#mapName(t, t.name, [], ctx);
       case 'generic':
         return this.#mapName(t, t.name, t.args, ctx);
+      case 'too-deep':
+        this.warn(ctx, t.span, 'unknown-type', `type is nested more than ${MAX_TYPE_NESTING} levels deep; it becomes unknown`);
+        return UNKNOWN;
       case 'ellipsis':
       case 'list':
       case 'other':
-        this.warn(ctx, t.span, 'unknown-type', `type '${t.text}' is not supported; it becomes unknown`);
+        this.warn(ctx, t.span, 'unknown-type', `type '${excerpt(t.text)}' is not supported; it becomes unknown`);
         return UNKNOWN;
     }
   }
@@ -264,7 +268,7 @@ export class TypeMapper {
     }
     const known = KNOWN_TYPES.get(last);
     if (known) return known(t, args, this, ctx);
-    this.warn(ctx, t.span, 'unknown-type', `cannot resolve type '${t.text}'; it becomes unknown`);
+    this.warn(ctx, t.span, 'unknown-type', `cannot resolve type '${excerpt(t.text)}'; it becomes unknown`);
     return UNKNOWN;
   }
 
@@ -290,7 +294,7 @@ export class TypeMapper {
         cls.kind === 'typeddict' || cls.kind === 'namedtuple' || (cls.kind === 'enum' && cls.enumFlavor !== 'plain');
       if (!carries) {
         const what = cls.kind === 'enum' ? 'an Enum member' : `a ${cls.kind === 'pydantic' ? 'pydantic model' : 'dataclass'} instance`;
-        this.warn(ctx, t.span, 'return-not-json', `return type '${t.text}' is ${what}, which Celery's JSON serializer cannot encode`);
+        this.warn(ctx, t.span, 'return-not-json', `return type '${excerpt(t.text)}' is ${what}, which Celery's JSON serializer cannot encode`);
       }
     }
     return { ts: cls.name, wire: this.#classWire(cls) };

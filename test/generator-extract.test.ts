@@ -24,6 +24,50 @@ test('CRLF line endings give the same tasks and positions as LF', () => {
   assert.equal(b.tasks[0]!.doc, a.tasks[0]!.doc);
 });
 
+test('lone CR line endings (classic Mac) read as Python reads them: same tasks and positions as LF, no syntax error', () => {
+  const lf = readFileSync(join(FIXTURES_DIR, 'types-classes/tasks.py'), 'utf8');
+  const a = manifest(lf);
+  const b = manifest(lf.replace(/\n/g, '\r'));
+  assert.deepEqual(b.diagnostics.map((d) => [d.line, d.column, d.code]), a.diagnostics.map((d) => [d.line, d.column, d.code]));
+  assert.deepEqual(
+    b.tasks.map((t) => [t.name, t.location, t.params.map((p) => [p.tsType, p.location])]),
+    a.tasks.map((t) => [t.name, t.location, t.params.map((p) => [p.tsType, p.location])]),
+  );
+  // Before, the whole file was line 1 and syntax-error messages quoted text across CRs.
+  const broken = manifest('x = 1\rdef f(:\r    pass\r');
+  assert.deepEqual(broken.diagnostics.map((d) => [d.line, d.code]), [[2, 'syntax-error']]);
+  assert.doesNotMatch(broken.diagnostics[0]!.message, /[\r\n]/);
+});
+
+test('deep nesting has one outcome whatever stack is left: past 32 levels a type is unknown with a warning', () => {
+  const deep = (n: number) => `${'list['.repeat(n)}int${']'.repeat(n)}`;
+  const text = `from celery import shared_task\n@shared_task\ndef f(a: ${deep(2000)}, b: '${deep(2000)}' = ${'['.repeat(2000)}${']'.repeat(2000)}, c: ${deep(32)} = None) -> ${'int | '.repeat(3000)}None: ...\n`;
+  const top = generate([{ file: 't.py', module: 't', text }]);
+  // The same input with most of the stack already used must give the same answer.
+  const nested = (depth: number): ReturnType<typeof generate> => (depth === 0 ? generate([{ file: 't.py', module: 't', text }]) : nested(depth - 1));
+  assert.deepEqual(nested(5000), top);
+  assert.notEqual(top.text, null);
+  assert.deepEqual(
+    top.diagnostics.map((d) => [d.code, d.message]),
+    [['unknown-type', 'type is nested more than 32 levels deep; it becomes unknown'], ['unknown-type', 'type is nested more than 32 levels deep; it becomes unknown']],
+  );
+  const [a, b, c] = top.manifest.tasks[0]!.params;
+  assert.equal(a!.tsType, `${'unknown'}${'[]'.repeat(33)}`);
+  assert.equal(b!.tsType, 'unknown');
+  assert.equal(b!.default?.literal, false);
+  assert.equal(c!.tsType, `number${'[]'.repeat(32)} | null`);
+  assert.equal(top.manifest.tasks[0]!.returns.tsType, 'number | null');
+});
+
+test('diagnostics quoting source stay on one line and short', () => {
+  const m = manifest(`from celery import shared_task\n@shared_task(name='a\\nb')\ndef f(x: (lambda:\n  1), y: Literal[\n  f(${'z, '.repeat(100)}1)]) -> None: ...\n@shared_task(name='a\\nb')\ndef g() -> None: ...\n`);
+  assert.ok(m.diagnostics.length >= 3, JSON.stringify(m.diagnostics));
+  for (const d of m.diagnostics) {
+    assert.doesNotMatch(d.message, /[\r\n]/);
+    assert.ok(d.message.length < 200, d.message);
+  }
+});
+
 test('a task name that is not a literal is an error at the name', () => {
   const m = manifest("from celery import shared_task\nPREFIX = 'p'\n@shared_task(name=PREFIX + '.x')\ndef x() -> None: ...\n");
   assert.deepEqual(
