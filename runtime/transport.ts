@@ -10,6 +10,8 @@
  * crash the process); every error is logged either way.
  */
 import { EventEmitter } from 'node:events';
+// Must run before amqplib loads: it gives amqplib's header decoder py-amqp's int64 tag `L`.
+import { installedBeforeAmqplib } from './amqplib-codec.js';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { CeleryGenError } from './errors.js';
@@ -74,6 +76,11 @@ export class Transport extends EventEmitter {
     this.#logger = options.logger;
     this.#heartbeat = options.heartbeat ?? 60;
     this.#connectionName = options.connectionName;
+    if (!installedBeforeAmqplib) {
+      this.#logger.warn(
+        "amqplib was loaded before celery-gen: messages whose headers carry integers beyond int32 (Python's `L`) will close the connection; import 'celery-gen' before 'amqplib'",
+      );
+    }
   }
 
   get closed(): boolean {

@@ -85,6 +85,18 @@ describe('Python client → TS worker', { skip }, () => {
     ]);
   });
 
+  test("a header integer beyond int32 (py-amqp's `L`) reaches the handler; the connection survives", async () => {
+    const outcomes = await runPythonClient(queue, [
+      { task: 'tasks.whoami', args: ['big'], options: { retries: 2 ** 40 } },
+      { task: 'tasks.add', args: [3, 4] },
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? o.value : `${o.type}: ${o.message}`)),
+      [{ id: outcomes[0]!.id, retries: 2 ** 40, tag: 'big', name: 'tasks.whoami' }, 7],
+    );
+    assert.ok(!log.lines.some((l) => /Unexpected type tag|connection closed/.test(l.message)));
+  });
+
   test('protocol v1 messages from a Python client run too', async () => {
     const outcomes = await runPythonClient(
       queue,
