@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { chainFailureTargets, chain, errbackContinuations, group, immutable, signature, step, successContinuations } from '../runtime/canvas.js';
+import { chainFailureTargets, chain, errback, errbackContinuations, group, immutable, signature, step, successContinuations } from '../runtime/canvas.js';
 import { ControlNode, dispatchControl, isForNode, LamportClock, parseControlRequest, RevokedSet, type ControlTarget } from '../runtime/control.js';
 import { EtaSchedule, etaDelayMs, isExpired } from '../runtime/eta.js';
 import { eventBody, eventRoutingKey, taskFailedFields, taskReceivedFields, taskSucceededFields } from '../runtime/events.js';
@@ -191,9 +191,9 @@ describe('canvas', () => {
   test('immutable steps keep their args; errbacks get the failed id first', () => {
     const sig = immutable(TASK_SPECS.add, [10, 20]);
     const request = { ...decoded('celery-5.2/v2-task-add-delay.json') };
-    request.embed = { callbacks: [sig.json], errbacks: [step(TASK_SPECS.onError, ['lbl']).json], chain: null, chord: null };
+    request.embed = { callbacks: [sig.json], errbacks: [errback(TASK_SPECS.onError, []).json], chain: null, chord: null };
     assert.deepEqual(successContinuations(request, 99, 'celery')[0]!.input.args, [10, 20]);
-    assert.deepEqual(errbackContinuations(request, 'celery')[0]!.input.args, [request.id, 'lbl']);
+    assert.deepEqual(errbackContinuations(request, 'celery')[0]!.input.args, [request.id]);
   });
 
   test('chain() assigns ids and reply_to and reverses the rest; group() members are plain signatures', () => {
