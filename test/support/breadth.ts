@@ -20,8 +20,8 @@ interface Spawned {
   code: number | null;
 }
 
-function run(args: readonly string[], input: string | undefined, onStderr?: (text: string) => void): { done: Promise<Spawned>; kill(): void } {
-  const child = spawn(PYTHON, args, { cwd: BREADTH_DIR, env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL }, stdio: ['pipe', 'pipe', 'pipe'] });
+function run(args: readonly string[], input: string | undefined, onStderr?: (text: string) => void, broker: string = BROKER_URL): { done: Promise<Spawned>; kill(): void } {
+  const child = spawn(PYTHON, args, { cwd: BREADTH_DIR, env: { ...process.env, CELERY_GEN_BROKER: broker }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -89,7 +89,7 @@ export async function pythonEventReceiver(seconds: number, stopOn: string): Prom
   return { result, kill: child.kill };
 }
 
-/** Runs `python -m celery -A tasks <args>` in fixtures/breadth. */
-export async function celeryCli(args: readonly string[]): Promise<Spawned> {
-  return run(['-m', 'celery', '-A', 'tasks', ...args], undefined).done;
+/** Runs `python -m celery -A tasks <args>` in fixtures/breadth (against `broker`, the test RabbitMQ by default). */
+export async function celeryCli(args: readonly string[], broker: string = BROKER_URL): Promise<Spawned> {
+  return run(['-m', 'celery', '-A', 'tasks', ...args], undefined, undefined, broker).done;
 }
