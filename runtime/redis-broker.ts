@@ -525,19 +525,25 @@ class Consumer implements RedisConsumer {
       this.#deliver({ ...envelope, deliveryTag: tag, queue, raw, ack: () => Promise.resolve(), reject: () => Promise.resolve() });
       return;
     }
-    try {
-      await this.broker.park(tag, raw, envelope.deliveryInfo.exchange, envelope.deliveryInfo.routingKey || queue);
-    } catch (error) {
-      // Taken off the list but not parked: put it back where BRPOP takes next, never drop it.
-      this.log.error('could not park a taken message in unacked; pushing it back to its queue', { queue, tag, error: messageOf(error) });
-      await this.broker.client.rpush(key, raw);
-      return;
-    }
+    // Not awaited: the handler starts while the park is on its way. Its ack, reject or
+    // restore goes out on the same connection after the park, so Redis sees them in order,
+    // and the next BRPOP need not wait a round trip.
+    const parked = this.broker.park(tag, raw, envelope.deliveryInfo.exchange, envelope.deliveryInfo.routingKey || queue);
     if (this.#cancelled) {
+      try {
+        await parked;
+      } catch (error) {
+        this.log.error('could not park a taken message in unacked; pushing it back to its queue', { queue, tag, error: messageOf(error) });
+        await this.broker.client.rpush(key, raw);
+        return;
+      }
       // Taken by the last BRPOP after cancel(): straight back where it was.
       await this.broker.restoreByTag(tag);
       return;
     }
+    parked.catch((error: unknown) =>
+      this.log.error('could not park a delivered message in unacked: it runs, but is lost if this worker dies before acking it', { queue, tag, error: messageOf(error) }),
+    );
     this.#inFlight.add(tag);
     let settled = false;
     const settle = async (action: () => Promise<void>): Promise<void> => {
