@@ -1,14 +1,12 @@
 /**
- * The `celery-gen` command: turns argv into typed options (yargs, from flags.ts), runs
- * generate or inspect, and maps the outcome to an exit code. Nothing else happens here.
+ * The `celery-gen` command: turns argv into typed options (cli-args.ts), runs generate or
+ * inspect, and maps the outcome to an exit code. Nothing else happens here.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { HELP_SHOWN, type Options, UsageError, parseArgs } from './cli-args.js';
 import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.js';
-import { EPILOG, EXAMPLES, FLAGS, type CommandName } from './flags.js';
 import { buildManifest, generateFiles } from './index.js';
 import { readInputs } from './inputs.js';
 import { formatTable } from './inspect-table.js';
@@ -19,73 +17,6 @@ export const EXIT_STALE = 1;
 export const EXIT_BAD_INPUT = 2;
 
 const BUG_URL = 'https://github.com/celery-gen/celery-gen/issues';
-
-interface Options {
-  readonly command: CommandName;
-  readonly files: readonly string[];
-  readonly out?: string;
-  readonly check: boolean;
-  readonly json: boolean;
-  readonly module?: string;
-  readonly root?: string;
-}
-
-class UsageError extends Error {}
-
-function parseArgs(argv: readonly string[]): Options {
-  let command: CommandName = 'generate';
-  const withFlags = (y: ReturnType<typeof yargs>, name: CommandName) => {
-    for (const f of FLAGS.filter((f) => f.commands.includes(name))) {
-      y.option(f.name, { type: f.type, describe: f.description, ...(f.alias ? { alias: f.alias } : {}) });
-    }
-    return y.positional('files', { type: 'string', array: true, describe: 'Python task modules, in output order' });
-  };
-  const parser = yargs([...argv])
-    .scriptName('celery-gen')
-    .command(
-      '$0 <files..>',
-      'Generate a typed TypeScript module from Celery task modules',
-      (y) => withFlags(y as ReturnType<typeof yargs>, 'generate'),
-      () => {
-        command = 'generate';
-      },
-    )
-    .command(
-      'inspect <files..>',
-      'Print the tasks found (a table, or the JSON manifest with --json)',
-      (y) => withFlags(y as ReturnType<typeof yargs>, 'inspect'),
-      () => {
-        command = 'inspect';
-      },
-    )
-    .strict()
-    .version(false)
-    .help()
-    .alias('h', 'help')
-    .epilogue(EPILOG)
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err) => {
-      throw new UsageError(msg ?? err?.message ?? 'invalid arguments');
-    });
-  for (const [cmd, desc] of EXAMPLES) parser.example(cmd, desc);
-  const args = parser.parseSync() as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const files = (args['files'] as unknown[] | undefined)?.map(String) ?? [];
-  const out = str(args['out']);
-  const module = str(args['module']);
-  const root = str(args['root']);
-  const options: Options = {
-    command,
-    files,
-    check: args['check'] === true,
-    json: args['json'] === true,
-    ...(out === undefined ? {} : { out }),
-    ...(module === undefined ? {} : { module }),
-    ...(root === undefined ? {} : { root }),
-  };
-  if (options.check && options.out === undefined) throw new UsageError('--check needs -o/--out: the file to compare with');
-  return options;
-}
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
@@ -155,11 +86,12 @@ function runInspect(o: Options): number {
 }
 
 /** Runs the CLI; returns the exit code. Never throws: internal errors become one line and exit 2. */
-export function main(argv: readonly string[] = hideBin(process.argv)): number {
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   try {
     // @internal: lets the CLI tests prove that internal errors print one line, no stack.
     if (process.env['CELERY_GEN_TEST_INTERNAL_ERROR'] === '1') throw new Error('simulated internal error');
-    const options = parseArgs(argv);
+    const options = await parseArgs(argv);
+    if (options === HELP_SHOWN) return EXIT_OK;
     return options.command === 'inspect' ? runInspect(options) : runGenerate(options);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -173,4 +105,4 @@ export function main(argv: readonly string[] = hideBin(process.argv)): number {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

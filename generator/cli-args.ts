@@ -1,0 +1,141 @@
+/**
+ * argv → typed CLI options. yargs builds the full parser (commands, strict checks,
+ * `--help` with examples, its error messages) from the FLAGS table; loading it costs
+ * about 40 ms, a quarter of a whole generate run. The everyday command lines (files,
+ * `-o`, `--check`, `inspect --json`, `--module`, `--root`) are parsed by yargs-parser,
+ * the parser yargs itself runs, configured from the same table: it loads in under a
+ * millisecond. Anything else, including every error and `--help`, goes to full yargs,
+ * and a test checks that both agree on every command line the fast path accepts.
+ */
+import yargsParser from 'yargs-parser';
+import { EPILOG, EXAMPLES, FLAGS, type CommandName } from './flags.js';
+
+export interface Options {
+  readonly command: CommandName;
+  readonly files: readonly string[];
+  readonly out?: string;
+  readonly check: boolean;
+  readonly json: boolean;
+  readonly module?: string;
+  readonly root?: string;
+}
+
+/** A command line yargs rejects (unknown flag, missing file, ...); the message is yargs'. */
+export class UsageError extends Error {}
+
+/** What `--help` printed: yargs has written it, nothing to run. */
+export const HELP_SHOWN = 'help';
+
+function toOptions(command: CommandName, files: readonly unknown[], args: Readonly<Record<string, unknown>>): Options {
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const out = str(args['out']);
+  const module = str(args['module']);
+  const root = str(args['root']);
+  const options: Options = {
+    command,
+    files: files.map(String),
+    check: args['check'] === true,
+    json: args['json'] === true,
+    ...(out === undefined ? {} : { out }),
+    ...(module === undefined ? {} : { module }),
+    ...(root === undefined ? {} : { root }),
+  };
+  if (options.check && options.out === undefined) throw new UsageError('--check needs -o/--out: the file to compare with');
+  return options;
+}
+
+/**
+ * The fast path: only command lines made of input files and each known flag at most
+ * once, in its plain spelling (`-o x`, `--out x`, `--check`), with no value that could
+ * be read as something else. `null` means "ask full yargs".
+ */
+export function parseArgsFast(argv: readonly string[]): Options | null {
+  const command: CommandName = argv[0] === 'inspect' ? 'inspect' : 'generate';
+  const rest = command === 'inspect' ? argv.slice(1) : argv;
+  const flags = FLAGS.filter((f) => f.commands.includes(command));
+  const byToken = new Map<string, (typeof flags)[number]>();
+  for (const f of flags) {
+    byToken.set(`--${f.name}`, f);
+    if (f.alias) byToken.set(`-${f.alias}`, f);
+  }
+  // yargs picks the command from the first word left after flags take their values,
+  // so `-o inspect inspect` is an inspect command: such lines go to full yargs.
+  if (rest.includes('inspect')) return null;
+  const seen = new Set<string>();
+  let files = 0;
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    const flag = byToken.get(token);
+    if (flag) {
+      if (seen.has(flag.name)) return null;
+      seen.add(flag.name);
+      if (flag.type === 'string') {
+        const value = rest[++i];
+        if (value === undefined || value === '' || value.startsWith('-')) return null;
+      }
+      continue;
+    }
+    // Other flags, `--`, and words yargs reads as boolean values: full yargs decides.
+    if (token === '' || token.startsWith('-') || token === 'true' || token === 'false') return null;
+    files++;
+  }
+  if (files === 0) return null;
+  const parsed = yargsParser([...rest], {
+    alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, [f.alias!]])),
+    string: flags.filter((f) => f.type === 'string').map((f) => f.name),
+    boolean: flags.filter((f) => f.type === 'boolean').map((f) => f.name),
+    // As yargs configures it: file names such as `1e3` stay strings.
+    configuration: { 'parse-positional-numbers': false },
+  });
+  return toOptions(command, parsed._, parsed);
+}
+
+/** Full yargs: every command line, `--help` included. Returns HELP_SHOWN after printing help. */
+export async function parseArgsFull(argv: readonly string[]): Promise<Options | typeof HELP_SHOWN> {
+  const { default: yargs } = await import('yargs');
+  let command: CommandName = 'generate';
+  const withFlags = (y: ReturnType<typeof yargs>, name: CommandName) => {
+    for (const f of FLAGS.filter((f) => f.commands.includes(name))) {
+      y.option(f.name, { type: f.type, describe: f.description, ...(f.alias ? { alias: f.alias } : {}) });
+    }
+    return y.positional('files', { type: 'string', array: true, describe: 'Python task modules, in output order' });
+  };
+  let helpShown = false;
+  const parser = yargs([...argv])
+    .scriptName('celery-gen')
+    .command(
+      '$0 <files..>',
+      'Generate a typed TypeScript module from Celery task modules',
+      (y) => withFlags(y as ReturnType<typeof yargs>, 'generate'),
+      () => {
+        command = 'generate';
+      },
+    )
+    .command(
+      'inspect <files..>',
+      'Print the tasks found (a table, or the JSON manifest with --json)',
+      (y) => withFlags(y as ReturnType<typeof yargs>, 'inspect'),
+      () => {
+        command = 'inspect';
+      },
+    )
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .epilogue(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    });
+  for (const [cmd, desc] of EXAMPLES) parser.example(cmd, desc);
+  const args = parser.parseSync() as Record<string, unknown>;
+  if (args['help'] === true) helpShown = true;
+  if (helpShown) return HELP_SHOWN;
+  return toOptions(command, (args['files'] as unknown[] | undefined) ?? [], args);
+}
+
+export async function parseArgs(argv: readonly string[]): Promise<Options | typeof HELP_SHOWN> {
+  return parseArgsFast(argv) ?? parseArgsFull(argv);
+}
