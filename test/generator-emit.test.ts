@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { emit } from '../generator/emit.js';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { emit, moduleView } from '../generator/emit.js';
+import { precompiledModule } from '../generator/precompile-templates.js';
+import { type Precompiled, fromPrecompiled, fromSources, readTemplateSources } from '../generator/templates.js';
 import type { Manifest } from '../generator/model.js';
 import { ROOT_DIR, fixtureCases } from './support/generator-fixtures.js';
 
@@ -50,4 +55,29 @@ test('TaskContext is imported only when a bind=True task exists', () => {
   const basic = readFileSync(join(ROOT_DIR, 'fixtures/basic/tasks.ts'), 'utf8');
   assert.match(bind.split('\n')[1]!, /type TaskContext/);
   assert.doesNotMatch(basic.split('\n')[1]!, /TaskContext/);
+});
+
+test('the templates precompiled by the build render every golden model byte for byte as compiling them does', () => {
+  const sources = readTemplateSources();
+  const dir = mkdtempSync(join(tmpdir(), 'celery-gen-precompiled-'));
+  try {
+    const file = join(dir, 'templates.precompiled.cjs');
+    writeFileSync(file, precompiledModule(sources));
+    const pre = createRequire(import.meta.url)(file) as Precompiled;
+    const precompiled = fromPrecompiled(pre, sources);
+    assert.ok(precompiled, 'precompiled specs rejected for the sources they were made from');
+    const compiled = fromSources(sources);
+    let n = 0;
+    for (const c of fixtureCases()) {
+      if (!existsSync(join(c.dir, 'tasks.ts'))) continue;
+      const view = moduleView(JSON.parse(readFileSync(join(c.dir, 'model.json'), 'utf8')) as Manifest);
+      assert.equal(precompiled(view), compiled(view), c.name);
+      n++;
+    }
+    assert.ok(n >= 10);
+    // Specs made from other template text are not used: the templates were edited since the build.
+    assert.equal(fromPrecompiled(pre, { ...sources, spec: `${sources.spec}\n` }), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
