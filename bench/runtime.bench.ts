@@ -2,7 +2,8 @@
  * Runtime benchmark against the real RabbitMQ, each figure against raw amqplib doing the
  * same work in the same run:
  * - publish rate: sendTask() (encode + confirmed publish) vs a ConfirmChannel publishing
- *   the same bytes, same delivery mode, same number of unconfirmed messages in flight;
+ *   the same bytes, same delivery mode, same number of unconfirmed messages in flight,
+ *   in alternating chunks;
  * - drain rate: our worker (decode, bind, run, ack) vs a raw consumer (JSON.parse, ack)
  *   at the same prefetch;
  * - rpc round trip p50/p99: sendTask().get() against our worker vs raw amqplib
@@ -54,6 +55,7 @@ const PUBLISH_N = Number(process.env.BENCH_PUBLISH_N ?? 5000);
 const DRAIN_N = Number(process.env.BENCH_DRAIN_N ?? 10000);
 const RPC_N = Number(process.env.BENCH_RPC_N ?? 400);
 const WINDOW = 64; // unconfirmed publishes in flight
+const PUBLISH_CHUNKS = 10;
 const PREFETCH = 32;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -82,27 +84,42 @@ function confirmedPublish(channel: ConfirmChannel, queue: string, body: Buffer, 
   return new Promise((resolve, reject) => channel.publish('', queue, body, options, (err: unknown) => (err ? reject(err) : resolve())));
 }
 
-async function publishOurs(queue: string): Promise<number> {
-  const app = new Celery({ broker: BROKER, defaultQueue: queue, logger: silentLogger });
+/**
+ * Publish rates, ours and raw, from alternating chunks (so both see the same broker and
+ * machine conditions): sendTask() against a ConfirmChannel publishing the same bytes.
+ */
+async function publishRates(connection: ChannelModel, oursQueue: string, rawQueue: string): Promise<{ ours: number; raw: number }> {
+  const app = new Celery({ broker: BROKER, defaultQueue: oursQueue, logger: silentLogger });
   await app.sendTask(ADD.name, [0, 0], {}, {}, ADD); // connection, reply queue, declaration
-  const start = performance.now();
-  await windowed(PUBLISH_N, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD));
-  const seconds = (performance.now() - start) / 1000;
-  await app.close();
-  return PUBLISH_N / seconds;
-}
-
-async function publishRaw(connection: ChannelModel, queue: string): Promise<number> {
   const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(queue, { durable: true });
+  await channel.assertQueue(rawQueue, { durable: true });
   const message = encodeTaskMessage({ id: randomUUID(), task: ADD.name, args: [1, 2], kwargs: {}, replyTo: 'bench', origin: 'bench' });
   const options = { ...message.properties, headers: message.wireHeaders };
-  await confirmedPublish(channel, queue, message.body, options);
-  const start = performance.now();
-  await windowed(PUBLISH_N, WINDOW, () => confirmedPublish(channel, queue, message.body, options));
-  const seconds = (performance.now() - start) / 1000;
+  await confirmedPublish(channel, rawQueue, message.body, options);
+  const chunk = Math.max(WINDOW, Math.floor(PUBLISH_N / PUBLISH_CHUNKS));
+  const seconds = { ours: 0, raw: 0 };
+  const ours = async () => {
+    const start = performance.now();
+    await windowed(chunk, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD));
+    seconds.ours += (performance.now() - start) / 1000;
+  };
+  const raw = async () => {
+    const start = performance.now();
+    await windowed(chunk, WINDOW, () => confirmedPublish(channel, rawQueue, message.body, options));
+    seconds.raw += (performance.now() - start) / 1000;
+  };
+  for (let i = 0; i < PUBLISH_CHUNKS; i++) {
+    if (i % 2) {
+      await ours();
+      await raw();
+    } else {
+      await raw();
+      await ours();
+    }
+  }
   await channel.close();
-  return PUBLISH_N / seconds;
+  await app.close();
+  return { ours: (chunk * PUBLISH_CHUNKS) / seconds.ours, raw: (chunk * PUBLISH_CHUNKS) / seconds.raw };
 }
 
 /** Fills `queue` with `n` add tasks that ask for no reply (ignore_result), as both consumers will read them. */
@@ -254,14 +271,13 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first: the broker's state drifts within a run.
+      const rates = await publishRates(connection, fresh('pub_ours'), fresh('pub_raw'));
+      publish.ours.push(rates.ours);
+      publish.raw.push(rates.raw);
       if (round % 2 === 0) {
-        publish.raw.push(await publishRaw(connection, fresh('pub_raw')));
-        publish.ours.push(await publishOurs(fresh('pub_ours')));
         drain.raw.push(await drainRaw(connection, fresh('drain_raw')));
         drain.ours.push(await drainOurs(connection, fresh('drain_ours')));
       } else {
-        publish.ours.push(await publishOurs(fresh('pub_ours')));
-        publish.raw.push(await publishRaw(connection, fresh('pub_raw')));
         drain.ours.push(await drainOurs(connection, fresh('drain_ours')));
         drain.raw.push(await drainRaw(connection, fresh('drain_raw')));
       }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Options } from 'amqplib';
 import type { ApplyOptions } from './api.js';
 import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
@@ -119,20 +120,24 @@ export class TaskPublisher {
     const message = encodeTaskMessage(input);
     if (this.#deps.messagePublisher) return this.#deps.messagePublisher.publishTask(message, route);
     const { transport } = this.#deps;
-    const channel = await transport.publishChannel();
+    // Synchronous when the channel is open and the queue declared: no promise hops per message.
+    const channel = transport.openPublishChannel ?? (await transport.publishChannel());
     // Declaring only makes sense for the default exchange, where the routing key is the queue.
-    if (route.exchange === '') await transport.assertQueue(channel, route.routingKey, CELERY_QUEUE);
+    if (route.exchange === '' && !transport.isDeclared(channel, route.routingKey)) {
+      await transport.assertQueue(channel, route.routingKey, CELERY_QUEUE);
+    }
     const { properties } = message;
-    await transport.publish(channel, route.exchange, route.routingKey, message.body, {
+    const publishOptions: Options.Publish = {
       contentType: properties.contentType,
       contentEncoding: properties.contentEncoding,
       correlationId: properties.correlationId,
       replyTo: properties.replyTo,
       deliveryMode: properties.deliveryMode,
       headers: message.wireHeaders,
-      ...optional('priority', properties.priority),
-      ...optional('expiration', properties.expiration),
-    });
+    };
+    if (properties.priority !== undefined) publishOptions.priority = properties.priority;
+    if (properties.expiration !== undefined) publishOptions.expiration = properties.expiration;
+    return transport.publish(channel, route.exchange, route.routingKey, message.body, publishOptions);
   }
 }
 

@@ -65,8 +65,10 @@ export class Transport extends EventEmitter {
   readonly #connectionName: string | undefined;
   #connection: Promise<ChannelModel> | undefined;
   #publishChannel: Promise<ConfirmChannel> | undefined;
+  #openPublishChannel: ConfirmChannel | undefined;
   readonly #channels = new Set<Channel>();
   readonly #declared = new WeakMap<Channel, Map<string, Promise<void>>>();
+  readonly #declaredDone = new WeakMap<Channel, Set<string>>();
   #closing: Promise<void> | undefined;
 
   constructor(options: TransportOptions) {
@@ -118,6 +120,7 @@ export class Transport extends EventEmitter {
     connection.on('close', (error: unknown) => {
       this.#connection = undefined;
       this.#publishChannel = undefined;
+      this.#openPublishChannel = undefined;
       this.#channels.clear();
       if (this.#closing) return;
       this.#logger.warn('broker connection closed', { url: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
@@ -150,7 +153,9 @@ export class Transport extends EventEmitter {
       const opening = this.createConfirmChannel().then((channel) => {
         channel.on('close', () => {
           if (this.#publishChannel === opening) this.#publishChannel = undefined;
+          if (this.#openPublishChannel === channel) this.#openPublishChannel = undefined;
         });
+        if (this.#publishChannel === opening) this.#openPublishChannel = channel;
         return channel;
       });
       opening.catch(() => {
@@ -159,6 +164,16 @@ export class Transport extends EventEmitter {
       this.#publishChannel = opening;
     }
     return this.#publishChannel;
+  }
+
+  /** The publish channel when it is open, without a promise hop (the hot path of sendTask). */
+  get openPublishChannel(): ConfirmChannel | undefined {
+    return this.#openPublishChannel;
+  }
+
+  /** True once `name` was declared on `channel` (then assertQueue has nothing to wait for). */
+  isDeclared(channel: Channel, name: string): boolean {
+    return this.#declaredDone.get(channel)?.has(name) ?? false;
   }
 
   /**
@@ -180,7 +195,11 @@ export class Transport extends EventEmitter {
     };
     if (declaration.arguments) options.arguments = { ...declaration.arguments };
     const pending = channel.assertQueue(name, options).then(
-      () => undefined,
+      () => {
+        let done = this.#declaredDone.get(channel);
+        if (!done) this.#declaredDone.set(channel, (done = new Set()));
+        done.add(name);
+      },
       (error: unknown) => {
         declared.delete(name);
         throw new TransportError('DECLARE_FAILED', `cannot declare queue ${name}: ${messageOf(error)}`, { cause: error });
@@ -218,6 +237,7 @@ export class Transport extends EventEmitter {
     const connecting = this.#connection;
     this.#connection = undefined;
     this.#publishChannel = undefined;
+    this.#openPublishChannel = undefined;
     if (!connecting) return;
     let connection: ChannelModel;
     try {
