@@ -151,8 +151,6 @@ export class RpcResultBackend {
   readonly #logger: Logger;
   readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
   #ready: Promise<string> | undefined;
-  /** Set once the consumer runs; lets publishers skip a promise hop. */
-  #consuming = false;
   #channel: Channel | undefined;
   #closed = false;
 
@@ -181,19 +179,12 @@ export class RpcResultBackend {
       if (this.#channel !== channel) return;
       this.#channel = undefined;
       this.#ready = undefined;
-      this.#consuming = false;
       if (this.#closed) return;
       this.#abandonAll(new TransportError('REPLY_CONSUMER_LOST', `the rpc reply consumer on ${this.queue} was closed; results sent meanwhile are lost`));
     });
     await this.#transport.assertQueue(channel, this.queue, REPLY_QUEUE);
     await channel.consume(this.queue, (message) => this.#onMessage(message), { noAck: true });
-    this.#consuming = true;
     return this.queue;
-  }
-
-  /** True while the reply consumer runs (then `ensure()` has nothing to wait for). */
-  get consuming(): boolean {
-    return this.#consuming && !this.#closed;
   }
 
   /** Registers a task id before its message is published, so an early reply finds it. */
@@ -214,7 +205,8 @@ export class RpcResultBackend {
     if (message === null) return; // consumer cancelled by the broker: the channel 'close' path reports it
     let meta: ResultMeta;
     try {
-      meta = decodeResult(message.content, String(message.properties.contentType ?? ''));
+      const { contentType, contentEncoding } = message.properties;
+      meta = decodeResult(message.content, typeof contentType === 'string' ? contentType : undefined, typeof contentEncoding === 'string' ? contentEncoding : undefined);
     } catch (error) {
       this.#logger.warn('ignoring an undecodable reply', { queue: this.queue, error: messageOf(error) });
       return;
