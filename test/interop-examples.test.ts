@@ -3,7 +3,7 @@
  * Python Celery (on a private queue instead of `celery`, through EXAMPLE_QUEUE).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { BROKER_URL, rawBroker, uniqueQueue, waitFor } from './support/broker.js';
@@ -20,6 +20,11 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exit, output: () => output };
 }
+
+test('examples/tasks.ts is what celery-gen generates from examples/tasks.py', () => {
+  const check = spawnSync(process.execPath, ['bin/celery-gen.js', 'examples/tasks.py', '-o', 'examples/tasks.ts', '--check'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(check.status, 0, `${check.stdout}${check.stderr}`);
+});
 
 describe('examples', { skip: await interopSkip() }, () => {
   const queue = uniqueQueue('examples');
