@@ -8,35 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Diagnostic, Project, ts } from 'ts-morph';
 import { ROOT_DIR, fixtureCases } from './support/generator-fixtures.js';
+import { describeDiagnostics as describe, generatedModuleProject as project } from './support/ts-project.js';
 
 const TYPE_TESTS = join(ROOT_DIR, 'test/support/generator-type-tests.ts');
-
-function project(): Project {
-  return new Project({
-    tsConfigFilePath: join(ROOT_DIR, 'tsconfig.json'),
-    skipAddingFilesFromTsConfig: true,
-    compilerOptions: {
-      strict: true,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      exactOptionalPropertyTypes: true,
-      noEmit: true,
-      paths: { 'celery-gen': [join(ROOT_DIR, 'runtime/index.ts')] },
-    },
-  });
-}
-
-function describe(diagnostics: readonly Diagnostic[]): string {
-  return diagnostics
-    .map((d) => {
-      const file = d.getSourceFile()?.getFilePath() ?? '?';
-      const line = d.getLineNumber() ?? 0;
-      return `${file}:${line}: TS${d.getCode()} ${ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, '\n')}`;
-    })
-    .join('\n');
-}
 
 const goldens = fixtureCases()
   .map((c) => join(c.dir, 'tasks.ts'))
