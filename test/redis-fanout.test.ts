@@ -87,14 +87,17 @@ describe('Redis fanout (remote control) ↔ Python Celery 5.2.6', { skip }, () =
     );
     try {
       const ticket = randomUUID();
-      const receivers = await broker.publishFanout(
-        {
-          ...json({ method: 'ping', arguments: {}, destination: null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: oid } }),
-          headers: { clock: 1, expires: Date.now() / 1000 + 10 },
-        },
-        'celery.pidbox',
-      );
-      assert.ok(receivers >= 1, 'the Python worker is subscribed to the pidbox channel');
+      const ping = () =>
+        broker.publishFanout(
+          {
+            ...json({ method: 'ping', arguments: {}, destination: null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: oid } }),
+            headers: { clock: 1, expires: Date.now() / 1000 + 10 },
+          },
+          'celery.pidbox',
+        );
+      // The worker logs `ready.` before its event loop has sent PSUBSCRIBE: a PUBLISH reaches
+      // only current subscribers (as in kombu), so broadcast until one is listening.
+      await waitUntil(async () => (await ping()) >= 1, 10_000, 'a subscriber on the pidbox channel');
       const worker = `${queue}@`;
       await waitUntil(() => replies.some((r) => Object.keys(r.body).some((k) => k.startsWith(worker))), 10_000, 'the Python worker to answer');
       const answer = replies.find((r) => Object.keys(r.body).some((k) => k.startsWith(worker)))!;

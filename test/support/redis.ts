@@ -6,6 +6,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 
@@ -35,6 +38,63 @@ export function redisPeerMissing(): string | false {
   return probed;
 }
 
+const LOCK_PATH = join(tmpdir(), 'celery-gen-redis-tests.lock');
+let lockHeld = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Serialises the Redis test files of every run on this machine (a lock file holding the
+ * pid; a dead holder's lock is taken over). The files FLUSHDB databases 13 and 14 in
+ * setup and teardown, which would wipe the messages of another run's tests mid-flight
+ * when two runs share one Redis, as parallel sessions do. Released when the process exits.
+ */
+export async function holdRedisTestLock(timeoutMs = 600_000): Promise<void> {
+  if (lockHeld) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK_PATH, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      lockHeld = true;
+      process.once('exit', () => {
+        try {
+          if (readFileSync(LOCK_PATH, 'utf8') === String(process.pid)) unlinkSync(LOCK_PATH);
+        } catch (error) {
+          process.stderr.write(`# could not release ${LOCK_PATH}: ${String(error)}\n`);
+        }
+      });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(LOCK_PATH, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      try {
+        unlinkSync(LOCK_PATH);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another run has held ${LOCK_PATH} (pid ${holder}) for ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** `cg_test_<file>_<random>`: no two test files (or runs) share a queue. */
 export function uniqueQueue(file: string): string {
   return `cg_test_${file}_${randomBytes(4).toString('hex')}`;
@@ -49,6 +109,7 @@ export function rawRedis(db: number): Redis {
 }
 
 export async function flushTestDbs(): Promise<void> {
+  await holdRedisTestLock();
   for (const db of [REDIS_BROKER_DB, REDIS_BACKEND_DB]) {
     const client = rawRedis(db);
     try {
