@@ -16,7 +16,8 @@ import { type Comparison, medianMs, report } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/celery-gen.js');
-const DIST_CLI = join(ROOT, 'dist/generator/cli.js');
+// What bin/celery-gen.js runs once built.
+const DIST_CLI = join(ROOT, 'dist/generator/cli.bundle.js');
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
 
 /** A realistic module: varied signatures, defaults, options, docstrings, a few shared types. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The celery-gen command. Runs the compiled CLI from dist/ when it is built and not
-// older than the TypeScript sources next to it (an installed package ships only dist/);
-// otherwise runs the sources through tsx, so a checkout works without a build step.
+// The celery-gen command. Runs the built CLI (dist/generator/cli.bundle.js: one file,
+// templates precompiled; `npm run build` makes it) when it exists and is not older than
+// the TypeScript sources next to it (an installed package ships only dist/); otherwise
+// runs the sources through tsx, so a checkout works without a build step.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
-const dist = new URL('../dist/generator/cli.js', import.meta.url);
+const dist = new URL('../dist/generator/cli.bundle.js', import.meta.url);
 const sources = new URL('../generator/', import.meta.url);
 
 function distIsCurrent() {

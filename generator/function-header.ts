@@ -156,7 +156,12 @@ class Tokenizer {
   }
 }
 
-const NO_FIELDS: ReadonlyMap<string, readonly JsNode[]> = new Map();
+/**
+ * Fields by name, as the object literal the parser wrote (no Map per node: this runs for
+ * every node of every task). Only the field names extract.ts asks for are ever read.
+ */
+type Fields = { readonly [field: string]: JsNode | readonly JsNode[] | undefined };
+const NO_FIELDS: Fields = {};
 const NO_CHILDREN: readonly JsNode[] = [];
 
 /** A node built here; the same surface as a tree-sitter node. */
@@ -171,7 +176,7 @@ class JsNode implements PyNode {
     readonly startIndex: number,
     readonly endIndex: number,
     readonly children: readonly JsNode[] = NO_CHILDREN,
-    readonly fields: ReadonlyMap<string, readonly JsNode[]> = NO_FIELDS,
+    readonly fields: Fields = NO_FIELDS,
     readonly isNamed = true,
   ) {}
 
@@ -185,10 +190,12 @@ class JsNode implements PyNode {
     return this.children[0] ?? null;
   }
   childForFieldName(field: string): JsNode | null {
-    return this.fields.get(field)?.[0] ?? null;
+    const f = this.fields[field];
+    return f === undefined ? null : f instanceof JsNode ? f : (f[0] ?? null);
   }
   childrenForFieldName(field: string): readonly JsNode[] {
-    return this.fields.get(field) ?? NO_CHILDREN;
+    const f = this.fields[field];
+    return f === undefined ? NO_CHILDREN : f instanceof JsNode ? [f] : f;
   }
 }
 
@@ -235,17 +242,8 @@ class HeaderParser {
   token(t: Tok, type = t.text): JsNode {
     return new JsNode(type, this.src, t.start, t.end, NO_CHILDREN, NO_FIELDS, false);
   }
-  node(type: string, children: readonly JsNode[], fields?: Record<string, JsNode | readonly JsNode[]>): JsNode {
-    let map = NO_FIELDS;
-    if (fields) {
-      const m = new Map<string, readonly JsNode[]>();
-      for (const k in fields) {
-        const v = fields[k]!;
-        m.set(k, Array.isArray(v) ? v : [v as JsNode]);
-      }
-      map = m;
-    }
-    return new JsNode(type, this.src, children[0]!.startIndex, children[children.length - 1]!.endIndex, children, map);
+  node(type: string, children: readonly JsNode[], fields: Fields = NO_FIELDS): JsNode {
+    return new JsNode(type, this.src, children[0]!.startIndex, children[children.length - 1]!.endIndex, children, fields);
   }
 
   decoratedDefinition(): JsNode {

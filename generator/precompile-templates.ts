@@ -1,13 +1,11 @@
 /**
- * Build step (`npm run build` runs it after tsc): precompiles templates/*.hbs into
- * dist/generator/templates.precompiled.cjs, so a generate run loads handlebars' runtime
+ * Precompiles templates/*.hbs for the build (build-cli.ts writes the result to
+ * dist/generator/templates.precompiled.cjs), so a generate run loads handlebars' runtime
  * (2 ms) instead of compiling the templates with the full library (about 40 ms).
  * The file carries the sources it was made from; templates.ts ignores it when they differ.
  */
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { COMPILE_OPTIONS, PRECOMPILED_FILE, TEMPLATE_NAMES, type TemplateName, readTemplateSources } from './templates.js';
+import { COMPILE_OPTIONS, TEMPLATE_NAMES, type TemplateName } from './templates.js';
 
 /** The CommonJS module text: `module.exports = { sources, specs }`. */
 export function precompiledModule(sources: Readonly<Record<TemplateName, string>>): string {
@@ -24,10 +22,4 @@ export function precompiledModule(sources: Readonly<Record<TemplateName, string>
     '};',
     '',
   ].join('\n');
-}
-
-// Run as the build step (not when imported by a test).
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const target = fileURLToPath(new URL(`./${PRECOMPILED_FILE}`, import.meta.url));
-  writeFileSync(target, precompiledModule(readTemplateSources()));
 }
