@@ -159,11 +159,18 @@ function handlerType(t: Task): string {
   return `(${parts.join(', ')}) => Awaitable<${result}>`;
 }
 
+/** Printed wire types by identity: the type mapper hands out one object per distinct annotation. */
+const WIRE_TEXT = new WeakMap<object, string>();
+
 function paramSpec(p: Param): string {
-  const spec: { [key: string]: Printable } = { name: p.name, kind: p.kind, required: p.required };
-  if (p.default?.literal) spec['default'] = p.default.value;
-  spec['type'] = p.wireType as unknown as Printable;
-  return tsLiteral(spec);
+  const head = tsLiteral(p.default?.literal ? { name: p.name, kind: p.kind, required: p.required, default: p.default.value } : { name: p.name, kind: p.kind, required: p.required });
+  let wire = WIRE_TEXT.get(p.wireType);
+  if (wire === undefined) {
+    wire = tsLiteral(p.wireType as unknown as Printable);
+    WIRE_TEXT.set(p.wireType, wire);
+  }
+  // `head` is `{ ... }`: the type goes last, inside it.
+  return `${head.slice(0, -2)}, type: ${wire} }`;
 }
 
 function arrayOf(ts: string): string {

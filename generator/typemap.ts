@@ -218,8 +218,26 @@ export class TypeMapper {
     this.diagnostics.push({ file: ctx.file, ...span, severity, code, message });
   }
 
+  /**
+   * Annotations already mapped without a warning, by module, position, serializer and
+   * text: modules repeat the same few annotations (`int`, `list[Item]`) on every task,
+   * and the same text in the same module always maps the same way. Mappings that warned
+   * are not kept, so every occurrence gets its own positioned warning.
+   */
+  readonly #quiet = new Map<string, Mapped>();
+
   /** Maps one annotation; `null` (no annotation) is unknown, warned about by the caller. */
   map(t: PyType, ctx: MapContext): Mapped {
+    const key = `${ctx.module}\0${ctx.position}\0${ctx.serializer ?? ''}\0${t.text}`;
+    const known = this.#quiet.get(key);
+    if (known) return known;
+    const warnings = this.diagnostics.length;
+    const mapped = this.#map(t, ctx);
+    if (this.diagnostics.length === warnings) this.#quiet.set(key, mapped);
+    return mapped;
+  }
+
+  #map(t: PyType, ctx: MapContext): Mapped {
     switch (t.kind) {
       case 'none':
         return NULL;
