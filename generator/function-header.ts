@@ -128,9 +128,9 @@ class Tokenizer {
   /** A string literal whose quotes start at `quoteAt` (after any prefix at `start`). */
   #string(start: number, quoteAt: number): Tok | null {
     const s = this.src;
-    const q = s[quoteAt]!;
-    const quote = s.startsWith(q + q + q, quoteAt) ? q + q + q : q;
-    let i = quoteAt + quote.length;
+    const q = s.charCodeAt(quoteAt);
+    const triple = s.charCodeAt(quoteAt + 1) === q && s.charCodeAt(quoteAt + 2) === q;
+    let i = quoteAt + (triple ? 3 : 1);
     for (;;) {
       if (i >= this.limit) return null;
       const ch = s.charCodeAt(i);
@@ -138,9 +138,9 @@ class Tokenizer {
         i += 2;
         continue;
       }
-      if (quote.length === 1 && ch === 10) return null;
-      if (s.startsWith(quote, i)) {
-        i += quote.length;
+      if (!triple && ch === 10) return null;
+      if (ch === q && (!triple || (s.charCodeAt(i + 1) === q && s.charCodeAt(i + 2) === q))) {
+        i += triple ? 3 : 1;
         break;
       }
       i++;

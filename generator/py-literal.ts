@@ -124,7 +124,8 @@ export function decodeStringLiteral(text: string): string | null {
   const q = m[2]!;
   if (!text.endsWith(q) || text.length < m[0].length + q.length) return null;
   const body = text.slice(m[0].length, text.length - q.length);
-  if (prefix.includes('r')) return body;
+  // Most literals (docstrings above all) have no escape: no need to rebuild them a character at a time.
+  if (prefix.includes('r') || !body.includes('\\')) return body;
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
