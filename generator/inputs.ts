@@ -2,6 +2,7 @@
  * Reading input files: bytes → text (UTF-8, as Python reads source without a coding
  * cookie), and the dotted module name Python would import each file as.
  */
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Diagnostic, LineMap, diagnosticAt, fileDiagnostic } from './diagnostics.js';
@@ -63,7 +64,8 @@ export function readInputs(paths: readonly string[], options: ReadOptions = {}):
 
 /** UTF-8 text without a BOM; invalid bytes or NUL (which Python rejects) are positioned errors. */
 export function decodeSource(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
-  const bad = firstInvalidUtf8(bytes);
+  // Node's native check first; the byte-by-byte search only runs to place an error.
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (bad >= 0) {
     const prefix = new TextDecoder().decode(bytes.subarray(0, bad));
     const lines = new LineMap(prefix);

@@ -23,7 +23,7 @@ const PARTIALS = TEMPLATE_NAMES.filter((n) => n !== 'module');
  * (a split and join per call, most of the render time for large modules); the
  * templates place each task's indentation themselves from its `indent` slot instead.
  */
-export const COMPILE_OPTIONS = { noEscape: true, assumeObjects: true, knownHelpersOnly: true, preventIndent: true } as const;
+export const COMPILE_OPTIONS = { noEscape: true, assumeObjects: true, knownHelpersOnly: true, preventIndent: true, data: false } as const;
 
 /** The file `npm run build` writes next to the built templates.js. */
 export const PRECOMPILED_FILE = 'templates.precompiled.cjs';
