@@ -57,9 +57,15 @@ export function parseDocstring(doc: string): ParsedDoc {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const trimmed = line.trim();
-    const indent = indentOf(line);
     const next = lines[i + 1]?.trim() ?? '';
-    const numpyHeader = /^-{3,}$/.test(next);
+    const numpyHeader = next.charCodeAt(0) === 45 && /^-{3,}$/.test(next);
+    // Only a line ending in ':' (Google), starting with ':' (Sphinx) or underlined (NumPy)
+    // can open a section: every other line is description, without trying the patterns.
+    if (!numpyHeader && trimmed.charCodeAt(0) !== 58 && trimmed.charCodeAt(trimmed.length - 1) !== 58) {
+      description.push(line);
+      continue;
+    }
+    const indent = indentOf(line);
 
     if (GOOGLE_PARAMS.test(trimmed) || GOOGLE_RETURNS.test(trimmed)) {
       const body: string[] = [];

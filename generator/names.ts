@@ -45,8 +45,11 @@ export function paramName(name: string): string {
   return RESERVED.has(name) ? `${name}_` : name;
 }
 
+const ASCII_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
 export function isIdentifier(name: string): boolean {
-  return IDENTIFIER.test(name);
+  // Nearly every name is ASCII: the plain pattern first, Unicode's ID classes only for the rest.
+  return ASCII_IDENTIFIER.test(name) || IDENTIFIER.test(name);
 }
 
 /** A property key: bare when it is an identifier name (reserved words are fine there), quoted otherwise. */
