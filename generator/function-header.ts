@@ -166,8 +166,6 @@ const NO_CHILDREN: readonly JsNode[] = [];
 
 /** A node built here; the same surface as a tree-sitter node. */
 class JsNode implements PyNode {
-  readonly isMissing = false;
-  readonly hasError = false;
   #named: readonly JsNode[] | undefined;
 
   constructor(
@@ -180,6 +178,13 @@ class JsNode implements PyNode {
     readonly isNamed = true,
   ) {}
 
+  // Getters, not fields: a header parses into some seventy nodes per task, so each field counts.
+  get isMissing(): boolean {
+    return false;
+  }
+  get hasError(): boolean {
+    return false;
+  }
   get namedChildren(): readonly JsNode[] {
     return (this.#named ??= this.children.length === 0 ? NO_CHILDREN : this.children.filter((c) => c.isNamed));
   }
@@ -199,7 +204,8 @@ class JsNode implements PyNode {
   }
 }
 
-class Unsupported extends Error {}
+/** Thrown to give up on the fast path; not an Error, so no stack trace is captured for it. */
+class Unsupported {}
 
 /**
  * Deeper expressions go to tree-sitter's nodes, whose readers bound their own depth:
