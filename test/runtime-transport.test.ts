@@ -130,6 +130,18 @@ describe('transport', { skip }, () => {
   });
 });
 
+describe('client', { skip }, () => {
+  test('a queue the broker refuses to declare rejects that call only; the next publish gets a new channel', async () => {
+    const queue = uniqueQueue('client_after_refusal');
+    queues.push(queue);
+    const app = new Celery({ broker: BROKER_URL, defaultQueue: queue, logger: silentLogger });
+    await assert.rejects(app.sendTask('tasks.x', [], {}, { queue: 'amq.reserved_by_rabbitmq' }), (e: unknown) => e instanceof TransportError && e.code === 'DECLARE_FAILED');
+    const result = await app.sendTask('tasks.x', [1]);
+    assert.match(result.id, /^[0-9a-f-]{36}$/);
+    await app.close();
+  });
+});
+
 describe('task context', { skip }, () => {
   test('currentTask() is the running task inside a handler, across awaits, and undefined outside', async () => {
     const queue = uniqueQueue('context');
