@@ -26,10 +26,12 @@ describe('TS client → Python worker', { skip }, () => {
   });
 
   after(async () => {
-    await app?.close();
-    await worker?.stop();
-    const broker = await rawBroker();
-    await broker.close([queue]);
+    try {
+      await app?.close();
+      await worker?.stop();
+    } finally {
+      await (await rawBroker()).close([queue]);
+    }
   });
 
   test('positional arguments: add.delay(2, 3) is 5', async () => {

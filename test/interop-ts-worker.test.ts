@@ -30,9 +30,12 @@ describe('Python client → TS worker', { skip }, () => {
   });
 
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await broker?.close([queue]);
+    try {
+      await worker?.stop();
+      await app?.close();
+    } finally {
+      await (broker ?? (await rawBroker())).close([queue]);
+    }
   });
 
   test('Python get() returns what the TS handlers return, for every argument form and JSON type', async () => {
