@@ -3,6 +3,8 @@
  * shapes; the classes that implement them live in their own files (client, results,
  * worker) and are wired together by `celery.ts`.
  */
+import type { Signature } from './canvas.js';
+import type { RetryOptions } from './retry.js';
 import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from './spec.js';
 
 /** Celery task states (`celery.states`). */
@@ -34,6 +36,10 @@ export interface ApplyOptions {
   readonly parentId?: string;
   readonly rootId?: string;
   readonly shadow?: string;
+  /** Called with this task's result on success (Python's `link=`), e.g. `step(TASK_SPECS.mul, [10])`. */
+  readonly link?: Signature | readonly Signature[];
+  /** Called with this task's id on failure (Python's `link_error=`), e.g. `errback(TASK_SPECS.onError, [])`. */
+  readonly linkError?: Signature | readonly Signature[];
 }
 
 export interface GetOptions {
@@ -76,6 +82,12 @@ export interface TaskContext {
   readonly deliveryInfo: { readonly exchange: string; readonly routingKey: string; readonly redelivered: boolean };
   /** Every message header as received. */
   readonly headers: Readonly<Record<string, unknown>>;
+  /**
+   * Python's `self.retry()`: republishes this task with retries+1 after `countdown` seconds
+   * (default: the task's `default_retry_delay`) and reports RETRY; past `max_retries` it
+   * throws `exc` (or MaxRetriesExceededError) instead, which fails the task. Never returns.
+   */
+  retry(options?: RetryOptions): never;
 }
 
 /** A handler bound to its spec, ready for a worker. */
@@ -96,6 +108,12 @@ export interface WorkerOptions {
   readonly handleSignals?: boolean;
   /** Milliseconds stop() waits for in-flight handlers. @default 30000 */
   readonly shutdownTimeout?: number;
+  /** Send task events (task-received/started/succeeded/failed/retried/revoked), as Python's `-E`. @default false */
+  readonly events?: boolean;
+  /** Send worker-online/heartbeat (every 2 s)/offline, so `celery events` and Flower see the worker. @default true */
+  readonly heartbeat?: boolean;
+  /** Answer `celery inspect` / `celery control` (ping, revoke, active, registered, stats…) on celery.pidbox. @default true */
+  readonly remoteControl?: boolean;
 }
 
 export interface Worker {

@@ -9,7 +9,10 @@
  * WorkerSource, ResultStore).
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { DEFAULT_QUEUE, type ResultTracker, TaskPublisher } from './client.js';
+import { DEFAULT_QUEUE, type ResultTracker, type Route, TaskPublisher } from './client.js';
+import { startAmqpMailbox, startRedisMailbox } from './control-mailbox.js';
+import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from './events.js';
+import type { OutgoingMessage } from './protocol.js';
 import { CeleryGenError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from './results.js';
@@ -25,7 +28,7 @@ import {
   resolveBrokerAndBackend,
 } from './redis-app.js';
 import type { TaskSpec } from './spec.js';
-import { DEFAULT_BROKER_URL, Transport, redactUrl } from './transport.js';
+import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, Transport, redactUrl } from './transport.js';
 import { CeleryWorker } from './worker.js';
 import { RedisWorkerSource } from './worker-source.js';
 
@@ -54,6 +57,15 @@ export interface CeleryOptions {
   readonly defaultQueue?: string;
   /** The `origin` header of published tasks. @default `gen<pid>@<hostname>`, as Python's clients */
   readonly origin?: string;
+  /** Send a `task-sent` event for every published task (Python's `task_send_sent_event`). @default false */
+  readonly sendTaskSentEvent?: boolean;
+  /**
+   * Queue arguments by queue name, used wherever this app declares the queue (client and
+   * worker), as Python's `task_queues = [Queue(name, queue_arguments=…)]`. Declare them alike
+   * on every peer: RabbitMQ refuses a redeclaration with other arguments (406).
+   * @example { tasks_prio: { 'x-max-priority': 10 } }
+   */
+  readonly queueArguments?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export class Celery {
@@ -71,6 +83,7 @@ export class Celery {
   #publisher: TaskPublisher | undefined;
   readonly #workers = new Set<CeleryWorker>();
   #closing: Promise<void> | undefined;
+  #sentEvents: EventDispatcher | undefined;
 
   constructor(options: CeleryOptions = {}) {
     this.options = options;
@@ -146,8 +159,48 @@ export class Celery {
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
+      queueDeclaration: (queue) => this.#queueDeclaration(queue),
+      ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
     });
     return this.#publisher;
+  }
+
+  #queueDeclaration(queue: string): QueueDeclaration {
+    const args = this.options.queueArguments?.[queue];
+    return args === undefined ? CELERY_QUEUE : { ...CELERY_QUEUE, arguments: args };
+  }
+
+  #eventSink(): EventSink {
+    return this.#brokerKind === 'redis' ? new RedisEventSink(this.redisBroker) : new AmqpEventSink(this.transport);
+  }
+
+  /** The client's `task-sent` events (only when `sendTaskSentEvent`). */
+  #taskSent(message: OutgoingMessage, route: Route): void {
+    this.#sentEvents ??= new EventDispatcher({ sink: this.#eventSink(), hostname: this.publisher.origin, logger: this.logger, taskEvents: true });
+    const h = message.headers;
+    const text = (key: string): string | null => (typeof h[key] === 'string' ? (h[key] as string) : null);
+    this.#sentEvents.task(
+      'task-sent',
+      taskSentFields(
+        {
+          id: String(h['id']),
+          task: String(h['task']),
+          argsrepr: text('argsrepr') ?? '',
+          kwargsrepr: text('kwargsrepr') ?? '',
+          rootId: text('root_id'),
+          parentId: text('parent_id'),
+          retries: typeof h['retries'] === 'number' ? h['retries'] : 0,
+          eta: text('eta'),
+          expires: text('expires'),
+        },
+        route,
+      ),
+    );
+  }
+
+  /** @internal Where this app's results are awaited (canvas.ts applies chains and groups through it). */
+  resultTracker(): ResultTracker {
+    return this.#resultTracker();
   }
 
   /** Publishes a task by name (the untyped escape hatch). Resolves once the broker confirmed the message. */
@@ -171,6 +224,12 @@ export class Celery {
       transport: this.transport,
       logger: this.logger,
       onSignalStop: () => this.close(),
+      publish: (input, route) => this.publisher.publish(input, route),
+      origin: this.publisher.origin,
+      defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
+      queueDeclaration: (queue) => this.#queueDeclaration(queue),
+      mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, this.logger) : startAmqpMailbox(this.transport, node, this.logger)),
+      eventSink: this.#eventSink(),
       ...(this.#brokerKind === 'redis' ? { source: new RedisWorkerSource(this.redisBroker, this.logger) } : {}),
       ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, this.logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
     });
@@ -202,6 +261,7 @@ export class Celery {
 
   async #close(): Promise<void> {
     await Promise.allSettled([...this.#workers].map((worker) => worker.stop()));
+    await this.#sentEvents?.close();
     await this.#results?.close();
     await this.#tracker?.close();
     await this.#redisBackend?.close();

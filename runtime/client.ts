@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Options } from 'amqplib';
 import type { ApplyOptions } from './api.js';
+import { embedList } from './canvas.js';
 import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
 import { RpcAsyncResult } from './results.js';
 import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, type Transport } from './transport.js';
+import { CELERY_QUEUE, type QueueDeclaration, type Transport } from './transport.js';
 
 export const DEFAULT_QUEUE = 'celery';
 
@@ -45,6 +46,10 @@ export interface PublisherDeps {
   readonly origin?: string;
   /** Python's `task_default_queue`. @default 'celery' */
   readonly defaultQueue?: string;
+  /** How a queue is declared before publishing to it (queue arguments such as x-max-priority). @default CELERY_QUEUE */
+  readonly queueDeclaration?: (queue: string) => QueueDeclaration;
+  /** Called after each confirmed publish (the app sends `task-sent` from here when enabled). */
+  readonly onPublished?: (message: OutgoingMessage, route: Route) => void;
 }
 
 /** Where a message goes: exchange '' and the queue name as routing key, unless told otherwise. */
@@ -96,6 +101,7 @@ export class TaskPublisher {
       ...optional('serializer', (options.serializer ?? taskOptions.serializer) as 'json' | 'msgpack' | undefined),
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
+      ...(options.link !== undefined || options.linkError !== undefined ? { embed: { callbacks: embedList(options.link), errbacks: embedList(options.linkError) } } : {}),
     };
     if (input.ignoreResult) {
       // As Python's send_task: the backend is not told to watch the id, and get() does not wait.
@@ -118,13 +124,17 @@ export class TaskPublisher {
    */
   async publish(input: TaskMessageInput, route: Route): Promise<void> {
     const message = encodeTaskMessage(input);
-    if (this.#deps.messagePublisher) return this.#deps.messagePublisher.publishTask(message, route);
+    const { onPublished } = this.#deps;
+    if (this.#deps.messagePublisher) {
+      const sent = this.#deps.messagePublisher.publishTask(message, route);
+      return onPublished ? sent.then(() => onPublished(message, route)) : sent;
+    }
     const { transport } = this.#deps;
     // Synchronous when the channel is open and the queue declared: no promise hops per message.
     const channel = transport.openPublishChannel ?? (await transport.publishChannel());
     // Declaring only makes sense for the default exchange, where the routing key is the queue.
     if (route.exchange === '' && !transport.isDeclared(channel, route.routingKey)) {
-      await transport.assertQueue(channel, route.routingKey, CELERY_QUEUE);
+      await transport.assertQueue(channel, route.routingKey, this.#deps.queueDeclaration?.(route.routingKey) ?? CELERY_QUEUE);
     }
     const { properties } = message;
     const publishOptions: Options.Publish = {
@@ -137,7 +147,8 @@ export class TaskPublisher {
     };
     if (properties.priority !== undefined) publishOptions.priority = properties.priority;
     if (properties.expiration !== undefined) publishOptions.expiration = properties.expiration;
-    return transport.publish(channel, route.exchange, route.routingKey, message.body, publishOptions);
+    const sent = transport.publish(channel, route.exchange, route.routingKey, message.body, publishOptions);
+    return onPublished ? sent.then(() => onPublished(message, route)) : sent;
   }
 }
 

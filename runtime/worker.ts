@@ -19,6 +19,14 @@ import { hostname as osHostname } from 'node:os';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './api.js';
 import { bindArguments } from './arguments.js';
+import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from './canvas.js';
+import type { Route } from './client.js';
+import type { ControlNode } from './control.js';
+import type { Mailbox } from './control-mailbox.js';
+import type { EventSink } from './events.js';
+import { raiseRetry, Retry, type RetryOptions, retryMessage } from './retry.js';
+import { effectiveLimits, withTimeLimits } from './time-limit.js';
+import { WorkerBreadth } from './worker-breadth.js';
 import { runWithContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -28,16 +36,21 @@ import {
   encodeResult,
   failureMeta,
   notRegisteredMeta,
+  retryMeta,
+  revokedMeta,
   successMeta,
   type ResultMeta,
+  type TaskMessageInput,
   type TaskRequest,
 } from './protocol.js';
-import { CELERY_QUEUE, messageOf, type Transport } from './transport.js';
+import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport } from './transport.js';
 import type { ResultStore, WorkerDelivery, WorkerSource } from './worker-source.js';
 
 interface Delivery {
   readonly source: WorkerDelivery;
   settled: boolean;
+  /** Decoded on arrival (ETA, expiry and revokes are decided before a slot is taken). */
+  request?: TaskRequest;
 }
 
 export interface WorkerDeps {
@@ -49,6 +62,18 @@ export interface WorkerDeps {
   readonly resultStore?: ResultStore;
   /** Called after a signal-initiated stop, before the process exits (the app's close). */
   readonly onSignalStop?: () => Promise<void>;
+  /** Publishes task messages the worker sends itself (retries, chain steps, callbacks, errbacks): the app's publisher. */
+  readonly publish?: (input: TaskMessageInput, route: Route) => Promise<void>;
+  /** The `origin` of those messages. */
+  readonly origin?: string;
+  /** Where signatures without a queue go (the app's default queue). */
+  readonly defaultQueue?: string;
+  /** How queues are declared (the app's queue arguments, e.g. x-max-priority). */
+  readonly queueDeclaration?: (queue: string) => QueueDeclaration;
+  /** Opens the remote-control mailbox (celery.pidbox); absent: no remote control. */
+  readonly mailbox?: (node: ControlNode) => Promise<Mailbox>;
+  /** Where events go (celeryev); absent: no events, no heartbeat. */
+  readonly eventSink?: EventSink;
 }
 
 /** An error Python can rebuild by name: `exc_type` is `name`, `exc_message` `[message]`. */
@@ -72,6 +97,7 @@ export class CeleryWorker implements Worker {
   #idle: (() => void) | undefined;
   readonly #backlog: Delivery[] = [];
   #running = 0;
+  readonly #breadth: WorkerBreadth<Delivery>;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -88,7 +114,22 @@ export class CeleryWorker implements Worker {
     this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
     this.#handleSignals = options.handleSignals ?? true;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
-    this.#source = deps.source ?? new AmqpWorkerSource(deps.transport, deps.logger);
+    const amqp = deps.source ? undefined : new AmqpWorkerSource(deps.transport, deps.logger, deps.queueDeclaration);
+    this.#source = deps.source ?? amqp!;
+    this.#breadth = new WorkerBreadth<Delivery>({
+      hostname: this.hostname,
+      logger: deps.logger,
+      queues: this.#queues,
+      concurrency,
+      registered: () => this.registered,
+      brokerInfo: { transport: deps.source ? 'redis' : 'amqp', hostname: deps.transport.redactedUrl },
+      mailbox: options.remoteControl === false ? undefined : deps.mailbox,
+      eventSink: options.heartbeat === false && options.events !== true ? undefined : deps.eventSink,
+      taskEvents: options.events ?? false,
+      setPrefetch: amqp ? (count) => amqp.setPrefetch(count) : undefined,
+    });
+    this.#breadth.onDue = (delivery) => this.#dispatch(delivery);
+    this.#breadth.onRevokedHeld = (delivery, request) => void this.#revoke(delivery, request, 'revoked');
   }
 
   /** Task names this worker runs. */
@@ -105,6 +146,7 @@ export class CeleryWorker implements Worker {
   async #start(): Promise<void> {
     const { logger } = this.#deps;
     await this.#source.start(this.#queues, this.#concurrency, (delivery) => this.#onMessage(delivery));
+    await this.#breadth.start();
     if (this.#handleSignals) installSignals(this);
     logger.info(`worker ${this.hostname} ready.`, { queues: this.#queues, concurrency: this.#concurrency, tasks: this.registered });
   }
@@ -113,8 +155,45 @@ export class CeleryWorker implements Worker {
     // Arrived while stopping: left unacked, so closing the source hands it back to the queue.
     if (this.#stopping) return;
     const delivery: Delivery = { source, settled: false };
+    if (this.#admit(delivery)) this.#dispatch(delivery);
+  }
+
+  /** Runs now or queues behind the running handlers. */
+  #dispatch(delivery: Delivery): void {
+    if (this.#stopping) return; // a held ETA message due during stop stays unacked
     if (this.#running < this.#concurrency) this.#run(delivery);
     else this.#backlog.push(delivery);
+  }
+
+  /**
+   * Decodes on arrival and decides what Python's strategy decides: revoked or expired →
+   * REVOKED, future eta → held (not taking a slot), else run. Undecodable messages and
+   * unknown tasks go on to #process, which answers them.
+   */
+  #admit(delivery: Delivery): boolean {
+    let request: TaskRequest;
+    try {
+      request = decodeTaskMessage(delivery.source.message);
+    } catch {
+      return true;
+    }
+    delivery.request = request;
+    if (!this.#tasks.has(request.task)) return true;
+    const verdict = this.#breadth.admit(delivery, request);
+    if (verdict === 'run') return true;
+    if (verdict !== 'held') void this.#revoke(delivery, request, verdict);
+    return false;
+  }
+
+  /** REVOKED (reason revoked or expired) as Python's `Request.revoked()` reports it, then ack. */
+  async #revoke(delivery: Delivery, request: TaskRequest, reason: 'revoked' | 'expired'): Promise<void> {
+    this.#deps.logger.info(`Discarding ${reason} task ${request.task}[${request.id}]`);
+    try {
+      await this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, revokedMeta(request.id, reason), request);
+      this.#breadth.revokedReported(request, reason);
+    } finally {
+      this.#settle(delivery, 'ack');
+    }
   }
 
   #run(delivery: Delivery): void {
@@ -143,7 +222,7 @@ export class CeleryWorker implements Worker {
     const replyTo = typeof message.replyTo === 'string' ? message.replyTo : '';
     let request: TaskRequest;
     try {
-      request = decodeTaskMessage(message);
+      request = delivery.request ?? decodeTaskMessage(message);
     } catch (error) {
       await this.#malformed(delivery, error, replyTo);
       return;
@@ -160,23 +239,41 @@ export class CeleryWorker implements Worker {
       return;
     }
 
+    // Revoked or expired while it waited in the backlog (Python checks again before running).
+    const verdict = this.#breadth.check(request);
+    if (verdict !== 'run') {
+      await this.#revoke(delivery, request, verdict);
+      return;
+    }
     const acksLate = implementation.spec.options.acks_late !== false;
     if (!acksLate) this.#settle(delivery, 'ack');
     const started = performance.now();
     const label = `${request.task}[${request.id}]`;
     this.#deps.logger.debug(`Task ${label} received`);
+    this.#breadth.started(request, !acksLate);
     let meta: ResultMeta;
+    let value: unknown;
     try {
       const args = bindArguments(implementation.spec, request.args, request.kwargs);
-      const context = this.#context(request, delivery);
-      const value: unknown = await runWithContext(context, runTask, implementation, context, args);
+      const context = this.#context(request, delivery, implementation);
+      const limits = effectiveLimits(request.timeLimit, implementation.spec.options);
+      value =
+        limits.hard === null && limits.soft === null
+          ? await runWithContext(context, runTask, implementation, context, args)
+          : await withTimeLimits(async () => runWithContext(context, runTask, implementation, context, args), limits, request.id);
       meta = successMeta(request.id, value);
       this.#deps.logger.info(`Task ${label} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+      await this.#continue(successContinuations(request, value, this.#defaultQueue, this.#queueOf), label);
     } catch (error) {
-      const named = withClassName(error);
-      meta = failureMeta(request.id, named);
-      this.#deps.logger.error(`Task ${label} raised ${errorName(named)}: ${messageOf(error)}`);
+      if (error instanceof Retry) meta = await this.#retry(request, error, label);
+      else {
+        const named = withClassName(error);
+        meta = failureMeta(request.id, named);
+        this.#deps.logger.error(`Task ${label} raised ${errorName(named)}: ${messageOf(error)}`);
+        await this.#failChain(delivery, request, meta);
+      }
     }
+    this.#breadth.finished(request, meta, (performance.now() - started) / 1000, value);
     if (meta.status !== 'SUCCESS' || !request.ignoreResult) {
       await this.#reply(delivery, request.replyTo, request.correlationId ?? request.id, meta, request);
     }
@@ -203,9 +300,58 @@ export class CeleryWorker implements Worker {
     this.#settle(delivery, 'reject');
   }
 
-  #context(request: TaskRequest, delivery: Delivery): TaskContext {
+  get #defaultQueue(): string {
+    return this.#deps.defaultQueue ?? 'celery';
+  }
+
+  readonly #queueOf = (task: string): string | undefined => this.#tasks.get(task)?.spec.options.queue;
+
+  /** Publishes chain steps, callbacks or errbacks (Python 5.2 does it before storing the result). */
+  async #continue(continuations: readonly Continuation[], label: string): Promise<void> {
+    if (continuations.length === 0) return;
+    const { publish } = this.#deps;
+    if (!publish) {
+      this.#deps.logger.error(`Task ${label}: this worker cannot publish, so its chain/callbacks are dropped`);
+      return;
+    }
+    const origin = this.#deps.origin ?? this.hostname;
+    for (const { input, route } of continuations) {
+      try {
+        await publish({ ...input, origin }, route);
+      } catch (error) {
+        this.#deps.logger.error(`Task ${label}: cannot publish ${input.task}[${input.id}]: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  /** `self.retry()`: republish with retries+1 and report RETRY; if that fails, FAILURE with the retry's error. */
+  async #retry(request: TaskRequest, retry: Retry, label: string): Promise<ResultMeta> {
+    const exc = retry.exc ?? retry;
+    const { publish } = this.#deps;
+    if (!publish) return failureMeta(request.id, withClassName(exc));
+    const { input, route } = retryMessage(request, retry, this.#deps.origin ?? this.hostname);
+    try {
+      await publish(input, route);
+    } catch (error) {
+      this.#deps.logger.error(`Task ${label}: cannot republish the retry: ${messageOf(error)}`);
+      return failureMeta(request.id, withClassName(exc));
+    }
+    this.#deps.logger.info(`Task ${label} retry: Retry in ${retry.countdownSeconds}s: ${messageOf(exc)}`);
+    return retryMeta(request.id, withClassName(exc), retry.countdownSeconds);
+  }
+
+  /** After a FAILURE: the remaining chain steps fail the same way (so chain.get() raises), then errbacks run. */
+  async #failChain(delivery: Delivery, request: TaskRequest, meta: ResultMeta): Promise<void> {
+    for (const target of chainFailureTargets(request)) {
+      await this.#reply(delivery, target.replyTo, target.taskId, { ...meta, task_id: target.taskId });
+    }
+    await this.#continue(errbackContinuations(request, this.#defaultQueue, this.#queueOf), `${request.task}[${request.id}]`);
+  }
+
+  #context(request: TaskRequest, delivery: Delivery, implementation: TaskImplementation): TaskContext {
     const fields = delivery.source.message.deliveryInfo;
     return {
+      retry: (options?: RetryOptions) => raiseRetry(request, implementation.spec.options, options),
       id: request.id,
       name: request.task,
       retries: request.retries,
@@ -291,9 +437,11 @@ export class CeleryWorker implements Worker {
       this.#idle = undefined;
       if (timedOut) logger.warn(`${this.#running} task(s) still running after ${this.#shutdownTimeout} ms; their messages will be redelivered`);
     }
+    // Held ETA messages stay unacked too: closing the source hands them back.
+    const held = await this.#breadth.stop();
     await this.#source.close().catch((error: unknown) => logger.debug(`closing the worker's broker source failed: ${messageOf(error)}`));
     uninstallSignals(this);
-    logger.info(`worker ${this.hostname} stopped`, { returnedToQueue: returned });
+    logger.info(`worker ${this.hostname} stopped`, { returnedToQueue: returned + held.length });
   }
 
   /** @internal Runs the app's close after a signal-initiated stop. */
@@ -330,10 +478,19 @@ class AmqpWorkerSource implements WorkerSource {
   #dead = false;
   #closing = false;
   readonly #consumerTags: string[] = [];
+  readonly #declaration: (queue: string) => QueueDeclaration;
 
-  constructor(transport: Transport, logger: Logger) {
+  constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE) {
     this.#transport = transport;
     this.#logger = logger;
+    this.#declaration = declaration;
+  }
+
+  /** Widens or narrows the channel's window (held ETA messages count against it, as in Python). */
+  async setPrefetch(count: number): Promise<void> {
+    const channel = this.#channel;
+    if (!channel || this.#dead) return;
+    await channel.prefetch(count, true);
   }
 
   async start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void> {
@@ -343,11 +500,13 @@ class AmqpWorkerSource implements WorkerSource {
       this.#dead = true;
       if (!this.#closing) this.#logger.error('worker channel closed unexpectedly; unacked messages will be redelivered', { queues });
     });
-    // Per-channel limit when several queues share it, so the total never exceeds concurrency;
-    // per-consumer otherwise (quorum queues refuse global QoS).
-    await channel.prefetch(prefetch, queues.length > 1);
+    // One channel-wide window, as Celery 5.2 uses on RabbitMQ (qos_global): it can grow while
+    // ETA messages are held, which a per-consumer limit cannot (RabbitMQ applies a changed
+    // per-consumer limit only to consumers created afterwards). Quorum queues refuse global
+    // QoS, as they do for Python 5.2.
+    await channel.prefetch(prefetch, true);
     for (const queue of queues) {
-      await this.#transport.assertQueue(channel, queue, CELERY_QUEUE);
+      await this.#transport.assertQueue(channel, queue, this.#declaration(queue));
       const { consumerTag } = await channel.consume(
         queue,
         (message) => {
