@@ -1,0 +1,69 @@
+/**
+ * Time limits on the TS worker as Python reports them: past the decorator's
+ * `time_limit=1` (or a per-call `time_limit`) the Python client sees FAILURE with
+ * billiard's TimeLimitExceeded, and the worker keeps serving.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Celery, type Worker } from 'celery-gen';
+import { createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
+import { pythonCalls } from './support/breadth.js';
+import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
+import { peerMissing } from './support/python.js';
+
+const skip = peerMissing();
+
+const sleep = (seconds: number) => new Promise<number>((resolve) => setTimeout(() => resolve(seconds), seconds * 1000));
+
+describe('time limits: Python client → TS worker', { skip }, () => {
+  const queue = uniqueQueue('breadth_time_limit');
+  const handlers: TaskHandlers = {
+    add: (x, y) => x + y,
+    mul: (x, y) => x * y,
+    stamp: () => [Date.now() / 1000],
+    sleepFor: sleep,
+    fail: (message) => {
+      throw new Error(message);
+    },
+    onError: (id) => `errback:${id}`,
+    flaky: (ctx) => ctx.retries,
+    echoPacked: (value) => value,
+    prioritized: (tag) => tag,
+    tooSlow: sleep,
+  };
+  let app: Celery;
+  let worker: Worker;
+  let broker: RawBroker;
+
+  before(async () => {
+    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
+    worker = createWorker(app, handlers, { queues: [queue], concurrency: 2, handleSignals: false });
+    await worker.start();
+    broker = await rawBroker();
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await app?.close();
+    await broker?.close([queue]);
+  });
+
+  test('decorator time_limit=1 and a per-call time_limit end in TimeLimitExceeded; an in-limit task succeeds', async () => {
+    const started = Date.now();
+    const [decorated, perCall, within] = await pythonCalls([
+      { task: 'tasks.too_slow', args: [4], options: { queue } },
+      { task: 'tasks.sleep_for', args: [4], options: { queue, time_limit: 0.5 } },
+      { task: 'tasks.too_slow', args: [0.1], options: { queue } },
+    ]);
+    assert.ok(Date.now() - started < 3500, 'nobody waited for the 4 s sleeps');
+    for (const outcome of [decorated, perCall]) {
+      assert.ok(outcome && !outcome.ok);
+      assert.equal(outcome.state, 'FAILURE');
+      assert.equal(outcome.type, 'TimeLimitExceeded');
+      assert.equal(outcome.module, 'billiard.exceptions');
+    }
+    assert.deepEqual(decorated && !decorated.ok && decorated.args, [1]);
+    assert.ok(within?.ok);
+    assert.equal(within.value, 0.1);
+  });
+});
