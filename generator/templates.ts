@@ -12,6 +12,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+// The runtime alone (no compiler): small, and bundled into the built CLI (about 10 ms of
+// module resolution for its twenty CommonJS files otherwise).
+import HandlebarsRuntime from 'handlebars/runtime.js';
 import type { ModuleView } from './emit.js';
 
 export const TEMPLATE_NAMES = ['module', 'spec', 'handlers', 'clients', 'worker'] as const;
@@ -43,7 +46,7 @@ interface HandlebarsEnv {
   create(): HandlebarsEnv;
 }
 
-// createRequire: handlebars is CommonJS, and the precompiled file is loaded only if present.
+// createRequire: the full handlebars (only to compile edited templates) and the precompiled file load only when needed.
 const require = createRequire(import.meta.url);
 let compiled: Render | undefined;
 
@@ -64,7 +67,7 @@ export function readTemplateSources(): Record<TemplateName, string> {
 /** A renderer from precompiled specs, or `null` when they were made from other template sources. */
 export function fromPrecompiled(pre: Precompiled, sources: Readonly<Record<TemplateName, string>>): Render | null {
   if (TEMPLATE_NAMES.some((n) => pre.sources[n] !== sources[n])) return null;
-  const hb = (require('handlebars/runtime') as HandlebarsEnv).create();
+  const hb = (HandlebarsRuntime as unknown as HandlebarsEnv).create();
   for (const p of PARTIALS) hb.registerPartial(p, hb.template(pre.specs[p]));
   const main = hb.template(pre.specs.module);
   return (view) => main(view);
