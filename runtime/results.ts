@@ -41,6 +41,7 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   #listeners: Set<StateListener> | undefined;
 
   readonly #ignored: boolean;
+  #publishing = false;
 
   /** @param options.ignored sent with ignore_result: nothing will be reported, so get() rejects at once (Python's get() returns None). */
   constructor(id: string, options: { ignored?: boolean } = {}) {
@@ -135,6 +136,19 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
     }
   }
 
+  /**
+   * @internal True while the task's message is being (re)published: a reply consumer lost
+   * meanwhile does not abandon it, since the message goes out after the consumer is back.
+   */
+  get publishing(): boolean {
+    return this.#publishing;
+  }
+
+  /** @internal */
+  set publishing(value: boolean) {
+    this.#publishing = value;
+  }
+
   /** @internal Ends the wait with an error that is not the task's (backend closed, consumer lost). */
   abandon(error: Error): void {
     this.#failure = error;
@@ -180,11 +194,40 @@ export class RpcResultBackend {
       this.#channel = undefined;
       this.#ready = undefined;
       if (this.#closed) return;
-      this.#abandonAll(new TransportError('REPLY_CONSUMER_LOST', `the rpc reply consumer on ${this.queue} was closed; results sent meanwhile are lost`));
+      this.#lost('was closed (connection or channel lost)');
     });
     await this.#transport.assertQueue(channel, this.queue, REPLY_QUEUE);
-    await channel.consume(this.queue, (message) => this.#onMessage(message), { noAck: true });
+    await channel.consume(
+      this.queue,
+      (message) => {
+        if (message !== null) this.#onMessage(message);
+        else if (this.#channel === channel) {
+          // The broker cancelled the consumer (reply queue deleted): no reply can arrive any more.
+          this.#channel = undefined;
+          this.#ready = undefined;
+          this.#lost('was cancelled by the broker (reply queue deleted?)');
+          channel.close().catch((error: unknown) => this.#logger.debug('reply channel close failed', { error: messageOf(error) }));
+        }
+      },
+      { noAck: true },
+    );
     return this.queue;
+  }
+
+  /**
+   * rpc:// replies are transient (Python's too): one sent while the reply queue was gone is
+   * lost, so a waiting get() would never end. Every result already published and waiting
+   * fails clearly instead; results still being published stay (their message goes out once
+   * the queue is back). The next sendTask re-declares the queue.
+   */
+  #lost(why: string): void {
+    this.#logger.warn(`the rpc reply consumer on ${this.queue} ${why}; pending results fail with REPLY_CONSUMER_LOST`, { pending: this.#pending.size });
+    this.#abandonAll(
+      new TransportError(
+        'REPLY_CONSUMER_LOST',
+        `the rpc reply consumer on ${this.queue} ${why}; a result sent meanwhile is lost (rpc:// results are transient, as in Python). The task itself is not affected and may still run`,
+      ),
+    );
   }
 
   /** Registers a task id before its message is published, so an early reply finds it. */
@@ -201,8 +244,7 @@ export class RpcResultBackend {
     this.#pending.delete(taskId);
   }
 
-  #onMessage(message: ConsumeMessage | null): void {
-    if (message === null) return; // consumer cancelled by the broker: the channel 'close' path reports it
+  #onMessage(message: ConsumeMessage): void {
     let meta: ResultMeta;
     try {
       const { contentType, contentEncoding } = message.properties;
@@ -221,17 +263,19 @@ export class RpcResultBackend {
     if (result.ready) this.#pending.delete(id);
   }
 
-  #abandonAll(error: Error): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const result of pending) result.abandon(error);
+  #abandonAll(error: Error, keepPublishing = true): void {
+    for (const [id, result] of this.#pending) {
+      if (keepPublishing && result.publishing) continue;
+      this.#pending.delete(id);
+      result.abandon(error);
+    }
   }
 
   /** Stops consuming; pending `get()` calls reject. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abandonAll(new TransportError('CLOSED', 'the app was closed before the result arrived'));
+    this.#abandonAll(new TransportError('CLOSED', 'the app was closed before the result arrived'), false);
     const channel = this.#channel;
     this.#channel = undefined;
     this.#ready = undefined;

@@ -3,17 +3,23 @@
  * confirmed publishing. It knows nothing about Celery messages; client, results and
  * worker sit on top of it.
  *
- * Connection lifecycle is observable through events (`connect`, `close`, `error`,
- * `blocked`, `unblocked`) so reconnect with backoff (issue 5) can be layered on without
- * changing callers: after an unexpected close the next `connect()` opens a new connection.
- * `error` is emitted only when someone listens (an unobserved EventEmitter 'error' would
- * crash the process); every error is logged either way.
+ * Recovery (issue 5): once a connection was open, an unexpected close starts a reconnect
+ * loop with capped exponential backoff and jitter that runs until it succeeds or close()
+ * is called. Meanwhile `connect()` (and so `createChannel()` and `publishChannel()`) waits
+ * for it; callers bound that wait themselves (the client's publish timeout). The very first
+ * connection is not retried: a wrong URL or password should fail at once.
+ *
+ * Events (see TransportEvents): `connect` on every open connection, `close` when one is
+ * lost unexpectedly, `reconnecting` before each attempt, `reconnect` when one succeeded,
+ * `blocked`/`unblocked`, and `error`. `error` is emitted only when someone listens (an
+ * unobserved EventEmitter 'error' would crash the process); every error is logged either
+ * way, and no event, log line or error message carries a password.
  */
 import { EventEmitter } from 'node:events';
 // Must run before amqplib loads: it gives amqplib's header decoder py-amqp's int64 tag `L`.
 import { installedBeforeAmqplib } from './amqplib-codec.js';
 import amqp from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { CeleryGenError } from './errors.js';
 import { type Logger, redactSecrets } from './logger.js';
 
@@ -38,13 +44,52 @@ export class TransportError extends CeleryGenError {
   }
 }
 
+/** TLS settings for `amqps://` URLs, passed to Node's `tls.connect` (PEM strings or Buffers). */
+export interface TlsOptions {
+  /** Certificate authorities to trust instead of Node's bundled ones (a self-signed broker's CA). */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Client certificate, for brokers that verify peers (`ssl_options.verify = verify_peer`). */
+  readonly cert?: string | Buffer;
+  /** The client certificate's private key. */
+  readonly key?: string | Buffer;
+  readonly passphrase?: string;
+  /** Name checked against the broker's certificate. @default the URL's host */
+  readonly servername?: string;
+  /** Refuse brokers whose certificate does not verify. Turn off only for testing. @default true */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** Backoff of the reconnect loop: attempt n waits a random time in [d/2, d], d = min(maxDelay, initialDelay * factor^(n-1)). */
+export interface ReconnectOptions {
+  /** @default 250 (ms) */
+  readonly initialDelay?: number;
+  /** @default 10000 (ms) */
+  readonly maxDelay?: number;
+  /** @default 2 */
+  readonly factor?: number;
+}
+
+/** The events a Transport emits, with their arguments. */
+export interface TransportEvents {
+  connect: [];
+  close: [error: unknown];
+  reconnecting: [info: { attempt: number; delayMs: number; error?: TransportError }];
+  reconnect: [info: { attempts: number; downMs: number }];
+  blocked: [reason: unknown];
+  unblocked: [];
+  error: [error: TransportError];
+}
+
 export interface TransportOptions {
   readonly url: string;
   readonly logger: Logger;
   /** AMQP heartbeat in seconds, unless the URL sets `?heartbeat=`. @default 60 (RabbitMQ's proposal) */
   readonly heartbeat?: number;
-  /** Shown in RabbitMQ's management UI. */
+  /** Shown in RabbitMQ's management UI. @default `celery-gen <pid>` */
   readonly connectionName?: string;
+  /** For `amqps://` URLs. */
+  readonly tls?: TlsOptions;
+  readonly reconnect?: ReconnectOptions;
 }
 
 export interface QueueDeclaration {
@@ -57,13 +102,32 @@ export interface QueueDeclaration {
 /** Queues as Python Celery declares them by default: durable, no arguments (protocol.md §1.1). */
 export const CELERY_QUEUE: QueueDeclaration = { durable: true, autoDelete: false };
 
-export class Transport extends EventEmitter {
+/** The delay before reconnect attempt `attempt` (1-based): capped exponential, with jitter in its upper half. */
+export function backoffDelay(attempt: number, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+  const initial = options.initialDelay ?? 250;
+  const max = options.maxDelay ?? 10_000;
+  const factor = options.factor ?? 2;
+  const ceiling = Math.min(max, initial * factor ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export class Transport extends EventEmitter<TransportEvents> {
   readonly redactedUrl: string;
   readonly #url: string;
   readonly #logger: Logger;
   readonly #heartbeat: number;
   readonly #connectionName: string | undefined;
+  readonly #tls: TlsOptions | undefined;
+  readonly #reconnectOptions: ReconnectOptions;
   #connection: Promise<ChannelModel> | undefined;
+  /** Set once a connection was open: from then on a lost connection is re-opened, not given up. */
+  #everConnected = false;
+  #reconnecting: Promise<ChannelModel> | undefined;
+  #wakeReconnect: (() => void) | undefined;
+  /** Why a channel was closed by the broker (a channel closed without one went down with its connection). */
+  readonly #channelErrors = new WeakMap<Channel, unknown>();
+  /** Mandatory publishes awaiting their confirm, per confirm channel, in publish order (basic.return precedes the confirm). */
+  readonly #unconfirmed = new WeakMap<Channel, PendingPublish[]>();
   #publishChannel: Promise<ConfirmChannel> | undefined;
   #openPublishChannel: ConfirmChannel | undefined;
   readonly #channels = new Set<Channel>();
@@ -78,6 +142,8 @@ export class Transport extends EventEmitter {
     this.#logger = options.logger;
     this.#heartbeat = options.heartbeat ?? 60;
     this.#connectionName = options.connectionName;
+    this.#tls = options.tls;
+    this.#reconnectOptions = options.reconnect ?? {};
     if (!installedBeforeAmqplib) {
       this.#logger.warn(
         "amqplib was loaded before celery-gen: messages whose headers carry integers beyond int32 (Python's `L`) will close the connection; import 'celery-gen' before 'amqplib'",
@@ -89,11 +155,93 @@ export class Transport extends EventEmitter {
     return this.#closing !== undefined;
   }
 
-  /** The open connection, opening it on first use. */
-  connect(): Promise<ChannelModel> {
+  /** True while a lost connection is being re-opened. */
+  get reconnecting(): boolean {
+    return this.#reconnecting !== undefined;
+  }
+
+  /**
+   * The open connection, opening it on first use. After a connection was lost, waits for
+   * the reconnect loop (for at most `timeoutMs` when given: then rejects with DISCONNECTED).
+   */
+  connect(options: { timeoutMs?: number } = {}): Promise<ChannelModel> {
     if (this.#closing) return Promise.reject(new TransportError('CLOSED', 'transport is closed'));
-    this.#connection ??= this.#open();
-    return this.#connection;
+    if (this.#connection) return this.#connection;
+    if (this.#everConnected) {
+      const reconnecting = this.#reconnect();
+      return options.timeoutMs === undefined ? reconnecting : this.#bounded(reconnecting, options.timeoutMs);
+    }
+    const opening = this.#open();
+    this.#connection = opening;
+    opening.catch(() => {
+      if (this.#connection === opening) this.#connection = undefined;
+    });
+    return opening;
+  }
+
+  #bounded(reconnecting: Promise<ChannelModel>, timeoutMs: number): Promise<ChannelModel> {
+    return new Promise<ChannelModel>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new TransportError('DISCONNECTED', `the connection to ${this.redactedUrl} is lost and was not re-established within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      reconnecting.then(
+        (connection) => {
+          clearTimeout(timer);
+          resolve(connection);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The reconnect loop: shared by every caller, ends when a connection opens or close() is called. */
+  #reconnect(): Promise<ChannelModel> {
+    if (this.#reconnecting) return this.#reconnecting;
+    const downSince = Date.now();
+    const loop = (async (): Promise<ChannelModel> => {
+      let lastError: TransportError | undefined;
+      for (let attempt = 1; ; attempt++) {
+        if (this.#closing) throw new TransportError('CLOSED', 'transport is closed');
+        const delayMs = backoffDelay(attempt, this.#reconnectOptions);
+        this.emit('reconnecting', { attempt, delayMs, ...(lastError ? { error: lastError } : {}) });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.#wakeReconnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wakeReconnect = undefined;
+        if (this.#closing) throw new TransportError('CLOSED', 'transport is closed');
+        try {
+          const connection = await this.#open();
+          if (this.#closing) {
+            await connection.close().catch(() => undefined);
+            throw new TransportError('CLOSED', 'transport is closed');
+          }
+          this.#connection = Promise.resolve(connection);
+          const downMs = Date.now() - downSince;
+          this.#logger.info('reconnected to the broker', { url: this.redactedUrl, attempts: attempt, downMs });
+          this.emit('reconnect', { attempts: attempt, downMs });
+          return connection;
+        } catch (error) {
+          if (error instanceof TransportError && error.code === 'CLOSED') throw error;
+          lastError = error instanceof TransportError ? error : new TransportError('CONNECT_FAILED', messageOf(error), { cause: error });
+          this.#logger.warn(`reconnect attempt ${attempt} failed; retrying with backoff`, { url: this.redactedUrl, error: lastError.message });
+        }
+      }
+    })();
+    const shared = loop.finally(() => {
+      if (this.#reconnecting === shared) this.#reconnecting = undefined;
+    });
+    // Waiters get the rejection; the loop itself must not surface as an unhandled one.
+    shared.catch(() => undefined);
+    this.#reconnecting = shared;
+    return shared;
   }
 
   async #open(): Promise<ChannelModel> {
@@ -105,11 +253,12 @@ export class Transport extends EventEmitter {
       connection = await amqp.connect(url.toString(), {
         noDelay: true,
         clientProperties: { connection_name: this.#connectionName ?? `celery-gen ${process.pid}` },
+        ...(this.#tls ? tlsSocketOptions(this.#tls) : {}),
       });
     } catch (error) {
-      this.#connection = undefined;
       throw new TransportError('CONNECT_FAILED', `cannot connect to ${this.redactedUrl}: ${messageOf(error)}`, { cause: error });
     }
+    this.#everConnected = true;
     coalesceWrites(connection);
     connection.on('error', (error: unknown) => this.#report('connection error', error));
     connection.on('blocked', (reason: unknown) => {
@@ -123,8 +272,9 @@ export class Transport extends EventEmitter {
       this.#openPublishChannel = undefined;
       this.#channels.clear();
       if (this.#closing) return;
-      this.#logger.warn('broker connection closed', { url: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
+      this.#logger.warn('broker connection lost; reconnecting', { url: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
       this.emit('close', error);
+      void this.#reconnect();
     });
     this.#logger.debug('connected', { url: this.redactedUrl });
     this.emit('connect');
@@ -142,9 +292,31 @@ export class Transport extends EventEmitter {
 
   #track<C extends Channel>(channel: C): C {
     this.#channels.add(channel);
-    channel.on('error', (error: unknown) => this.#report('channel error', error));
+    channel.on('error', (error: unknown) => {
+      this.#channelErrors.set(channel, error);
+      this.#report('channel error', error);
+    });
     channel.on('close', () => this.#channels.delete(channel));
+    channel.on('return', (message: Message) => this.#onReturn(channel, message));
     return channel;
+  }
+
+  /**
+   * True when `channel` closed because its connection went down (or was closed by us), not
+   * because the broker refused something on it: work on it may be retried on a new one.
+   */
+  lostWithConnection(channel: Channel): boolean {
+    return !this.#channelErrors.has(channel);
+  }
+
+  /** A mandatory message no queue took: marks the oldest matching unconfirmed publish, whose confirm follows. */
+  #onReturn(channel: Channel, message: Message): void {
+    const { exchange, routingKey, replyCode, replyText } = message.fields as Message['fields'] & { replyCode?: number; replyText?: string };
+    const correlationId = message.properties.correlationId as string | undefined;
+    const pending = this.#unconfirmed.get(channel);
+    const match = pending?.find((p) => p.returned === undefined && p.exchange === exchange && p.routingKey === routingKey && p.correlationId === correlationId);
+    if (match) match.returned = `${replyCode ?? 312} ${replyText ?? 'NO_ROUTE'}`;
+    else this.#logger.warn('the broker returned a message that no queue took', { exchange, routingKey, replyText });
   }
 
   /** The shared publisher-confirm channel used by clients. */
@@ -211,20 +383,50 @@ export class Transport extends EventEmitter {
 
   /**
    * Publishes on a confirm channel and resolves when the broker confirmed the message.
+   * With `mandatory` (the client's default) a message that no queue takes is returned by the
+   * broker before its confirm, and the promise rejects with UNROUTABLE instead.
+   * Rejections carry a code: CONNECTION_LOST (the connection went down before the confirm;
+   * the message may or may not have arrived, so retrying may duplicate it), UNROUTABLE,
+   * PUBLISH_NACKED, or PUBLISH_FAILED (the broker closed the channel, e.g. no such exchange).
    * amqplib buffers when the socket is busy (publish() returns false) and never drops;
    * callers bound memory by awaiting confirms.
    */
   publish(channel: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+    const target = routingKey || exchange;
     return new Promise<void>((resolve, reject) => {
+      let pending: PendingPublish | undefined;
+      let queue: PendingPublish[] | undefined;
+      if (options.mandatory) {
+        queue = this.#unconfirmed.get(channel);
+        if (!queue) this.#unconfirmed.set(channel, (queue = []));
+        pending = { exchange, routingKey, correlationId: options.correlationId, returned: undefined };
+        queue.push(pending);
+      }
       try {
         channel.publish(exchange, routingKey, body, options, (error: unknown) => {
-          if (error) reject(new TransportError('PUBLISH_NACKED', `broker did not confirm the message to ${routingKey || exchange}: ${messageOf(error)}`));
-          else resolve();
+          if (pending && queue) {
+            const at = queue[0] === pending ? 0 : queue.indexOf(pending);
+            if (at === 0) queue.shift();
+            else if (at > 0) queue.splice(at, 1);
+          }
+          if (error) reject(this.#publishError(channel, target, error));
+          else if (pending?.returned !== undefined) {
+            reject(new TransportError('UNROUTABLE', `no queue took the message to exchange '${exchange}' with routing key '${routingKey}' (${pending.returned}); it was not delivered`));
+          } else resolve();
         });
       } catch (error) {
-        reject(new TransportError('PUBLISH_FAILED', `cannot publish to ${routingKey || exchange}: ${messageOf(error)}`, { cause: error }));
+        if (pending && queue) queue.splice(queue.indexOf(pending), 1);
+        reject(this.#publishError(channel, target, error));
       }
     });
+  }
+
+  #publishError(channel: Channel, target: string, error: unknown): TransportError {
+    const message = messageOf(error);
+    if (/nack/i.test(message)) return new TransportError('PUBLISH_NACKED', `broker did not confirm the message to ${target}: ${message}`);
+    const refusal = this.#channelErrors.get(channel);
+    if (refusal !== undefined) return new TransportError('PUBLISH_FAILED', `cannot publish to ${target}: ${messageOf(refusal)}`, { cause: refusal });
+    return new TransportError('CONNECTION_LOST', `the connection to ${this.redactedUrl} was lost before the broker confirmed the message to ${target}`, { cause: error });
   }
 
   /** Closes every channel, then the connection. Idempotent: later calls share the first. */
@@ -234,6 +436,7 @@ export class Transport extends EventEmitter {
   }
 
   async #closeAll(): Promise<void> {
+    this.#wakeReconnect?.();
     const connecting = this.#connection;
     this.#connection = undefined;
     this.#publishChannel = undefined;
@@ -261,6 +464,23 @@ export class Transport extends EventEmitter {
     this.#logger.error(wrapped.message);
     if (this.listenerCount('error') > 0) this.emit('error', wrapped);
   }
+}
+
+interface PendingPublish {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly correlationId: string | undefined;
+  /** `<reply code> <reply text>` once the broker returned the message. */
+  returned: string | undefined;
+}
+
+/** Only the fields set, so Node's TLS defaults stay in force for the rest. */
+function tlsSocketOptions(tls: TlsOptions): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const key of ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized'] as const) {
+    if (tls[key] !== undefined) options[key] = tls[key];
+  }
+  return options;
 }
 
 export function messageOf(error: unknown): string {
