@@ -374,17 +374,22 @@ class ModuleExtractor {
 
   /** Converts an annotation expression; string forward references are parsed again. */
   pyType(node: PyNode, src: Source, inLiteral = false, depth = 0): PyType {
+    const type = node.type;
+    if (type === 'type' || type === 'parenthesized_expression') {
+      // A wrapper around one expression is that expression (no span of its own to compute).
+      const children = node.namedChildren;
+      const named = children.length === 1 ? children : children.filter((c) => c.type !== 'comment');
+      const only = named.length === 1 && named[0]!.type !== 'comment' ? named[0]! : null;
+      if (only && depth <= MAX_TYPE_NESTING) return this.pyType(only, src, inLiteral, type === 'type' ? depth : depth + 1);
+    }
     const text = node.text;
     const span = this.span(src, node);
     if (depth > MAX_TYPE_NESTING) return { kind: 'too-deep', text, span };
     const inner = (n: PyNode, literal = false) => this.pyType(n, src, literal, depth + 1);
-    switch (node.type) {
+    switch (type) {
       case 'type':
-      case 'parenthesized_expression': {
-        const children = node.namedChildren.filter((c) => c.type !== 'comment');
-        if (children.length === 1) return this.pyType(children[0]!, src, inLiteral, node.type === 'type' ? depth : depth + 1);
+      case 'parenthesized_expression':
         return { kind: 'other', text, span };
-      }
       case 'identifier':
         return text === 'None' ? { kind: 'none', text, span } : { kind: 'name', name: text, text, span };
       case 'attribute':

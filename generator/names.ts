@@ -19,6 +19,18 @@ const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
  * Leading and trailing underscores are kept, so `_internal` stays distinguishable.
  */
 export function camelCase(name: string): string {
+  // Asked for each task by the checker and again by emit.
+  let out = CAMEL.get(name);
+  if (out === undefined) {
+    out = toCamelCase(name);
+    CAMEL.set(name, out);
+  }
+  return out;
+}
+
+const CAMEL = new Map<string, string>();
+
+function toCamelCase(name: string): string {
   const lead = /^_*/.exec(name)![0];
   const trail = /_*$/.exec(name.slice(lead.length))![0];
   const core = name.slice(lead.length, name.length - trail.length);
