@@ -54,10 +54,11 @@ export function parseDocstring(doc: string): ParsedDoc {
     if (bare) params.push([bare, text]);
   };
 
+  const trimmedLines = lines.map((l) => l.trim());
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const trimmed = line.trim();
-    const next = lines[i + 1]?.trim() ?? '';
+    const trimmed = trimmedLines[i]!;
+    const next = trimmedLines[i + 1] ?? '';
     const numpyHeader = next.charCodeAt(0) === 45 && /^-{3,}$/.test(next);
     // Only a line ending in ':' (Google), starting with ':' (Sphinx) or underlined (NumPy)
     // can open a section: every other line is description, without trying the patterns.
