@@ -28,7 +28,7 @@ import {
   resolveBrokerAndBackend,
 } from './redis-app.js';
 import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, Transport, redactUrl } from './transport.js';
+import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type ReconnectOptions, type TlsOptions, Transport, redactUrl } from './transport.js';
 import { CeleryWorker } from './worker.js';
 import { RedisWorkerSource } from './worker-source.js';
 
@@ -66,6 +66,18 @@ export interface CeleryOptions {
    * @example { tasks_prio: { 'x-max-priority': 10 } }
    */
   readonly queueArguments?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /**
+   * Milliseconds a publish (sendTask, delay, applyAsync) may wait for the broker, reconnects
+   * included, before it rejects with PUBLISH_TIMEOUT. A publish never resolves before the
+   * broker confirmed the message, and never drops it silently. @default 30000
+   */
+  readonly publishTimeout?: number;
+  /** Backoff of the AMQP reconnect loop after a lost connection. @default { initialDelay: 250, maxDelay: 10000, factor: 2 } */
+  readonly reconnect?: ReconnectOptions;
+  /** TLS for an `amqps://` broker: CA, client certificate and key (PEM), as Node's `tls.connect` takes them. */
+  readonly tls?: TlsOptions;
+  /** The AMQP connection's name in RabbitMQ's management UI. @default `celery-gen <pid>` */
+  readonly connectionName?: string;
 }
 
 export class Celery {
@@ -140,7 +152,13 @@ export class Celery {
   /** The broker connection (created on first use; connects lazily). */
   get transport(): Transport {
     this.#assertOpen();
-    this.#transport ??= new Transport({ url: this.#brokerUrl, logger: this.logger });
+    this.#transport ??= new Transport({
+      url: this.#brokerUrl,
+      logger: this.logger,
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+      ...(this.options.reconnect === undefined ? {} : { reconnect: this.options.reconnect }),
+      ...(this.options.connectionName === undefined ? {} : { connectionName: this.options.connectionName }),
+    });
     return this.#transport;
   }
 
@@ -159,6 +177,7 @@ export class Celery {
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
+      ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
       queueDeclaration: (queue) => this.#queueDeclaration(queue),
       ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
     });

@@ -3,6 +3,13 @@
  * Python's `apply_async` does (default exchange '', routing key = queue, persistent,
  * the queue declared durable with no arguments as Python declares it) with publisher
  * confirms, and hands back an AsyncResult tracked by the rpc:// backend.
+ *
+ * Publishing is safe by default (issue 5): persistent, `mandatory` (a message no queue
+ * takes is an UNROUTABLE error, not a silent drop), and resolved only by the broker's
+ * confirm. A publish that meets a lost connection (before or after it was sent) waits for
+ * the transport's reconnect and is sent again, until `publishTimeout` has passed since the
+ * call; then it rejects with PUBLISH_TIMEOUT. A message sent again may arrive twice (same
+ * task id): delivery is at-least-once, never silently at-most-once.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -13,9 +20,11 @@ import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
 import { RpcAsyncResult } from './results.js';
 import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, type QueueDeclaration, type Transport } from './transport.js';
+import { CELERY_QUEUE, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 export const DEFAULT_QUEUE = 'celery';
+/** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */
+export const DEFAULT_PUBLISH_TIMEOUT = 30_000;
 
 /** Python's `anon_nodename()`: the origin header of a plain client. */
 export function anonNodename(): string {
@@ -50,6 +59,8 @@ export interface PublisherDeps {
   readonly queueDeclaration?: (queue: string) => QueueDeclaration;
   /** Called after each confirmed publish (the app sends `task-sent` from here when enabled). */
   readonly onPublished?: (message: OutgoingMessage, route: Route) => void;
+  /** Milliseconds a publish waits for the broker, reconnects included. @default 30000 */
+  readonly publishTimeout?: number;
 }
 
 /** Where a message goes: exchange '' and the queue name as routing key, unless told otherwise. */
@@ -109,11 +120,16 @@ export class TaskPublisher {
       return new RpcAsyncResult<unknown>(id, { ignored: true });
     }
     const result = this.#deps.results.track<unknown>(id);
+    // A reply consumer lost while this message is on its way must not abandon the result: the
+    // message is sent (again) only once the reply queue is back.
+    result.publishing = true;
     try {
       await this.publish(input, route);
     } catch (error) {
       this.#deps.results.forget(id);
       throw error;
+    } finally {
+      result.publishing = false;
     }
     return result;
   }
@@ -130,12 +146,6 @@ export class TaskPublisher {
       return onPublished ? sent.then(() => onPublished(message, route)) : sent;
     }
     const { transport } = this.#deps;
-    // Synchronous when the channel is open and the queue declared: no promise hops per message.
-    const channel = transport.openPublishChannel ?? (await transport.publishChannel());
-    // Declaring only makes sense for the default exchange, where the routing key is the queue.
-    if (route.exchange === '' && !transport.isDeclared(channel, route.routingKey)) {
-      await transport.assertQueue(channel, route.routingKey, this.#deps.queueDeclaration?.(route.routingKey) ?? CELERY_QUEUE);
-    }
     const { properties } = message;
     const publishOptions: Options.Publish = {
       contentType: properties.contentType,
@@ -144,12 +154,99 @@ export class TaskPublisher {
       replyTo: properties.replyTo,
       deliveryMode: properties.deliveryMode,
       headers: message.wireHeaders,
+      mandatory: true,
     };
     if (properties.priority !== undefined) publishOptions.priority = properties.priority;
     if (properties.expiration !== undefined) publishOptions.expiration = properties.expiration;
-    const sent = transport.publish(channel, route.exchange, route.routingKey, message.body, publishOptions);
+    const startedAt = Date.now();
+    let sent: Promise<void>;
+    // Synchronous when the channel is open and the queue declared: no promise hops per message.
+    const channel = transport.openPublishChannel;
+    if (channel && (route.exchange !== '' || transport.isDeclared(channel, route.routingKey))) {
+      sent = transport
+        .publish(channel, route.exchange, route.routingKey, message.body, publishOptions)
+        .catch((error: unknown) => this.#publishAgain(error, message, route, publishOptions, startedAt));
+    } else {
+      sent = this.#publishAgain(undefined, message, route, publishOptions, startedAt);
+    }
     return onPublished ? sent.then(() => onPublished(message, route)) : sent;
   }
+
+  /** The slow path: (re)opens the channel, declares the queue and publishes, retrying connection losses until the deadline. */
+  async #publishAgain(first: unknown, message: OutgoingMessage, route: Route, publishOptions: Options.Publish, startedAt: number): Promise<void> {
+    const { transport, results } = this.#deps;
+    const timeout = this.#deps.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
+    const deadline = startedAt + timeout;
+    const target = route.exchange === '' ? `queue ${route.routingKey}` : `exchange ${route.exchange} (routing key ${route.routingKey})`;
+    const what = `task ${String(message.headers['task'])}[${String(message.headers['id'])}]`;
+    let lastError: unknown = first;
+    for (let attempt = 0; ; attempt++) {
+      if (lastError !== undefined) {
+        if (!this.#retryable(lastError)) throw lastError;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new TransportError(
+            'PUBLISH_TIMEOUT',
+            `${what} was not published to ${target}: the broker did not take it within ${timeout} ms (publishTimeout); last error: ${errorText(lastError)}`,
+            { cause: lastError },
+          );
+        }
+        this.#deps.logger.warn(`publishing ${what} again after a lost connection`, { attempt, error: errorText(lastError) });
+        // A channel that died with a live connection would otherwise be retried in a tight loop.
+        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500, left)));
+      }
+      try {
+        const left = Math.max(1, deadline - Date.now());
+        // The reply queue is auto-delete: after a reconnect it must exist again before a worker answers.
+        if (lastError !== undefined && properties(publishOptions).replyTo) await within(results.ensure(), left, transport);
+        const channel = transport.openPublishChannel ?? (await within(transport.publishChannel(), left, transport));
+        if (route.exchange === '' && !transport.isDeclared(channel, route.routingKey)) {
+          await within(transport.assertQueue(channel, route.routingKey, this.#deps.queueDeclaration?.(route.routingKey) ?? CELERY_QUEUE), left, transport);
+        }
+        await transport.publish(channel, route.exchange, route.routingKey, message.body, publishOptions);
+        if (attempt > 0) this.#deps.logger.info(`published ${what} after ${attempt + 1} attempts`);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+  }
+
+  /** Whether an error means "the connection went away" (send again later) rather than "the broker said no". */
+  #retryable(error: unknown): boolean {
+    if (error instanceof TransportError) {
+      if (error.code === 'CONNECTION_LOST' || error.code === 'DISCONNECTED') return true;
+      if (error.code === 'DECLARE_FAILED') return this.#deps.transport.reconnecting || /closed/i.test(error.message);
+      return false;
+    }
+    // amqplib's IllegalOperationError ("Channel closed", "Connection closed") while the connection goes down.
+    return error instanceof Error && error.name === 'IllegalOperationError';
+  }
+}
+
+function properties(options: Options.Publish): { replyTo: string | undefined } {
+  return { replyTo: typeof options.replyTo === 'string' && options.replyTo !== '' ? options.replyTo : undefined };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `promise`, or a DISCONNECTED TransportError once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number, transport: Transport): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TransportError('DISCONNECTED', `the broker at ${transport.redactedUrl} did not answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 export function resolveRoute(options: ApplyOptions, spec?: TaskSpec, defaultQueue: string = DEFAULT_QUEUE): Route {

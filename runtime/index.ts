@@ -20,7 +20,7 @@ export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, Resu
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
-export { TransportError, redactUrl } from './transport.js';
+export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './transport.js';
 export { RpcAsyncResult, type StateListener } from './results.js';
 export { currentTask } from './context.js';
 export { sendChord, type ChordTask } from './redis-chord.js';
