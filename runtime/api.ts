@@ -108,6 +108,11 @@ export interface WorkerOptions {
   readonly handleSignals?: boolean;
   /** Milliseconds stop() waits for in-flight handlers. @default 30000 */
   readonly shutdownTimeout?: number;
+  /**
+   * Bodies larger than this many bytes are refused before parsing (answered FAILURE where the
+   * id and reply target are known, rejected, logged). @default 67108864 (64 MiB)
+   */
+  readonly maxBodyBytes?: number;
   /** Send task events (task-received/started/succeeded/failed/retried/revoked), as Python's `-E`. @default false */
   readonly events?: boolean;
   /** Send worker-online/heartbeat (every 2 s)/offline, so `celery events` and Flower see the worker. @default true */

@@ -31,6 +31,7 @@ import { runWithContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import type { Logger } from './logger.js';
 import {
+  type DecodeOptions,
   decodeTaskMessage,
   type EncodedResult,
   encodeResult,
@@ -43,7 +44,7 @@ import {
   type TaskMessageInput,
   type TaskRequest,
 } from './protocol.js';
-import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport } from './transport.js';
+import { CELERY_QUEUE, backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 import type { ResultStore, WorkerDelivery, WorkerSource } from './worker-source.js';
 
 interface Delivery {
@@ -91,6 +92,7 @@ export class CeleryWorker implements Worker {
   readonly #queues: readonly string[];
   readonly #concurrency: number;
   readonly #shutdownTimeout: number;
+  readonly #decodeOptions: DecodeOptions;
   readonly #handleSignals: boolean;
   readonly #source: WorkerSource;
   /** Resolves stop()'s wait once no handler runs. */
@@ -112,6 +114,7 @@ export class CeleryWorker implements Worker {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
     this.#concurrency = concurrency;
     this.#shutdownTimeout = options.shutdownTimeout ?? 30_000;
+    this.#decodeOptions = options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes };
     this.#handleSignals = options.handleSignals ?? true;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
     const amqp = deps.source ? undefined : new AmqpWorkerSource(deps.transport, deps.logger, deps.queueDeclaration);
@@ -173,7 +176,7 @@ export class CeleryWorker implements Worker {
   #admit(delivery: Delivery): boolean {
     let request: TaskRequest;
     try {
-      request = decodeTaskMessage(delivery.source.message);
+      request = decodeTaskMessage(delivery.source.message, this.#decodeOptions);
     } catch {
       return true;
     }
@@ -222,7 +225,7 @@ export class CeleryWorker implements Worker {
     const replyTo = typeof message.replyTo === 'string' ? message.replyTo : '';
     let request: TaskRequest;
     try {
-      request = delivery.request ?? decodeTaskMessage(message);
+      request = delivery.request ?? decodeTaskMessage(message, this.#decodeOptions);
     } catch (error) {
       await this.#malformed(delivery, error, replyTo);
       return;
@@ -474,10 +477,15 @@ function withClassName(error: unknown): unknown {
 class AmqpWorkerSource implements WorkerSource {
   readonly #transport: Transport;
   readonly #logger: Logger;
+  /** The channel deliveries currently come from; undefined while it is being replaced. */
   #channel: Channel | undefined;
-  #dead = false;
+  /** Set by cancel() and close(): from then on a lost channel is not replaced. */
   #closing = false;
-  readonly #consumerTags: string[] = [];
+  #queues: readonly string[] = [];
+  #prefetch = 1;
+  #onDelivery: (delivery: WorkerDelivery) => void = () => undefined;
+  #consumerTags = new Map<string, string>();
+  #recovering = false;
   readonly #declaration: (queue: string) => QueueDeclaration;
 
   constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE) {
@@ -488,49 +496,103 @@ class AmqpWorkerSource implements WorkerSource {
 
   /** Widens or narrows the channel's window (held ETA messages count against it, as in Python). */
   async setPrefetch(count: number): Promise<void> {
+    this.#prefetch = count;
     const channel = this.#channel;
-    if (!channel || this.#dead) return;
+    if (!channel) return;
     await channel.prefetch(count, true);
   }
 
   async start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void> {
+    this.#queues = queues;
+    this.#prefetch = prefetch;
+    this.#onDelivery = onDelivery;
+    await this.#subscribe();
+  }
+
+  /** Opens a channel, sets its window, declares and consumes every queue: on start and after every loss. */
+  async #subscribe(): Promise<void> {
     const channel = await this.#transport.createChannel();
+    if (this.#closing) {
+      await channel.close().catch(() => undefined);
+      return;
+    }
     this.#channel = channel;
-    channel.on('close', () => {
-      this.#dead = true;
-      if (!this.#closing) this.#logger.error('worker channel closed unexpectedly; unacked messages will be redelivered', { queues });
-    });
+    this.#consumerTags = new Map();
+    channel.on('close', () => this.#lost(channel));
     // One channel-wide window, as Celery 5.2 uses on RabbitMQ (qos_global): it can grow while
     // ETA messages are held, which a per-consumer limit cannot (RabbitMQ applies a changed
     // per-consumer limit only to consumers created afterwards). Quorum queues refuse global
     // QoS, as they do for Python 5.2.
-    await channel.prefetch(prefetch, true);
-    for (const queue of queues) {
-      await this.#transport.assertQueue(channel, queue, this.#declaration(queue));
-      const { consumerTag } = await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) {
-            this.#logger.warn('the broker cancelled a worker consumer (queue deleted?)', { queues });
+    await channel.prefetch(this.#prefetch, true);
+    for (const queue of this.#queues) await this.#consume(channel, queue);
+  }
+
+  async #consume(channel: Channel, queue: string): Promise<void> {
+    await this.#transport.assertQueue(channel, queue, this.#declaration(queue));
+    const { consumerTag } = await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) this.#cancelledByBroker(channel, queue);
+        else this.#onDelivery(new AmqpDelivery(this, channel, message));
+      },
+      { noAck: false },
+    );
+    this.#consumerTags.set(queue, consumerTag);
+  }
+
+  /** The queue was deleted (or its node went away): declare it again and consume, on the same channel. */
+  #cancelledByBroker(channel: Channel, queue: string): void {
+    this.#consumerTags.delete(queue);
+    if (this.#closing || this.#channel !== channel) return;
+    this.#logger.warn('the broker cancelled a worker consumer (queue deleted?); declaring the queue again and re-subscribing', { queue });
+    setTimeout(() => {
+      if (this.#closing || this.#channel !== channel) return;
+      this.#consume(channel, queue).catch((error: unknown) => this.#logger.error(`cannot re-subscribe to ${queue}: ${messageOf(error)}`));
+    }, 100).unref();
+  }
+
+  /**
+   * The channel is gone with every delivery tag on it: those messages go back to their queues
+   * (the worker drops their acks: isLive). Unless stopping, a new channel takes over as soon
+   * as the transport has reconnected, with backoff while it cannot be set up.
+   */
+  #lost(channel: Channel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
+    if (this.#closing) return;
+    this.#logger.error('worker channel closed unexpectedly; unacked messages will be redelivered; re-subscribing', { queues: this.#queues });
+    if (this.#recovering) return;
+    this.#recovering = true;
+    void (async () => {
+      try {
+        for (let attempt = 1; !this.#closing; attempt++) {
+          try {
+            await this.#subscribe();
+            this.#logger.info('worker re-subscribed after losing its channel', { queues: this.#queues, attempt });
             return;
+          } catch (error) {
+            if (error instanceof TransportError && error.code === 'CLOSED') return;
+            const delay = backoffDelay(attempt);
+            this.#logger.warn(`worker cannot re-subscribe yet (attempt ${attempt}): ${messageOf(error)}`, { retryInMs: delay });
+            await new Promise((r) => setTimeout(r, delay).unref());
           }
-          onDelivery(new AmqpDelivery(this, channel, message));
-        },
-        { noAck: false },
-      );
-      this.#consumerTags.push(consumerTag);
-    }
+        }
+      } finally {
+        this.#recovering = false;
+      }
+    })();
   }
 
   /** @internal False once `channel` closed (or was replaced): its delivery tags mean nothing any more. */
   isLive(channel: Channel): boolean {
-    return !this.#dead && this.#channel === channel;
+    return this.#channel === channel;
   }
 
   async cancel(): Promise<void> {
+    this.#closing = true;
     const channel = this.#channel;
-    if (!channel || this.#dead) return;
-    for (const tag of this.#consumerTags) {
+    if (!channel) return;
+    for (const tag of this.#consumerTags.values()) {
       await channel.cancel(tag).catch((error: unknown) => this.#logger.warn(`cancel failed: ${messageOf(error)}`));
     }
   }
@@ -539,8 +601,8 @@ class AmqpWorkerSource implements WorkerSource {
   async close(): Promise<void> {
     this.#closing = true;
     const channel = this.#channel;
-    if (!channel || this.#dead) return;
-    this.#dead = true;
+    this.#channel = undefined;
+    if (!channel) return;
     await channel.close().catch((error: unknown) => this.#logger.debug(`channel close failed: ${messageOf(error)}`));
   }
 }
