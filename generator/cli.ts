@@ -108,4 +108,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 const code = await main();
 // Exit once stdout and stderr are flushed: left to wind down by itself, the process
 // spends tens of milliseconds on idle-time garbage collection of a heap about to vanish.
+// The exit code is set first, in case a closed stream never calls back.
+process.exitCode = code;
 process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

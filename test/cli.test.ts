@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { taskModule } from '../bench/generator.bench.js';
 import { FIXTURES_DIR, ROOT_DIR } from './support/generator-fixtures.js';
 
 const BIN = join(ROOT_DIR, 'bin/celery-gen.js');
@@ -21,7 +22,7 @@ interface Run {
 }
 
 function run(args: readonly string[], cwd = work, env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -199,4 +200,15 @@ test('--module and --root set the module name', () => {
   const root = run(['inspect', '--json', '--root', 'src', 'src/app/tasks.py'], join(FIXTURES_DIR, 'root-option'));
   assert.equal(root.status, 0, root.stderr);
   assert.equal((JSON.parse(root.stdout) as { modules: { module: string }[] }).modules[0]!.module, 'app.tasks');
+});
+
+test('a large module printed to a pipe arrives whole, byte for byte what -o writes (the CLI exits only once stdout is flushed)', () => {
+  writeFileSync(join(work, 'big.py'), taskModule(1000));
+  const piped = run(['big.py']);
+  assert.equal(piped.status, 0, piped.stderr);
+  const written = run(['big.py', '-o', 'big.ts']);
+  assert.equal(written.status, 0, written.stderr);
+  const file = readFileSync(join(work, 'big.ts'), 'utf8');
+  assert.ok(file.length > 1_000_000, `only ${file.length} characters`);
+  assert.equal(piped.stdout, file);
 });
