@@ -105,7 +105,7 @@ export class WorkerBreadth<D> {
    * acks), future ETAs are held (prefetch grows by one), others run now.
    */
   admit(delivery: D, request: TaskRequest, now: number = Date.now()): Admission {
-    this.events?.task('task-received', taskReceivedFields(request));
+    if (this.events?.taskEvents) this.events.task('task-received', taskReceivedFields(request));
     const verdict = this.check(request, now);
     if (verdict !== 'run') return verdict;
     const delay = etaDelayMs(request.eta, now);
@@ -128,20 +128,21 @@ export class WorkerBreadth<D> {
   /** The REVOKED outcome was reported: event and bookkeeping. */
   revokedReported(request: TaskRequest, reason: 'revoked' | 'expired'): void {
     this.#reserved.delete(request.id);
-    this.events?.task('task-revoked', taskRevokedFields(request.id, { expired: reason === 'expired' }));
+    if (this.events?.taskEvents) this.events.task('task-revoked', taskRevokedFields(request.id, { expired: reason === 'expired' }));
   }
 
   started(request: TaskRequest, acknowledged: boolean): void {
     this.#reserved.delete(request.id);
     this.#active.set(request.id, { request, started: Date.now() / 1000, acknowledged });
-    this.events?.task('task-started', { uuid: request.id });
+    if (this.events?.taskEvents) this.events.task('task-started', { uuid: request.id });
   }
 
   finished(request: TaskRequest, meta: ResultMeta, runtimeSeconds: number, value?: unknown): void {
     this.#active.delete(request.id);
     this.#processed++;
     this.#totals[request.task] = (this.#totals[request.task] ?? 0) + 1;
-    if (!this.events) return;
+    // Task events off (the default): no repr of the result on the hot path.
+    if (!this.events?.taskEvents) return;
     const info = meta.result as { exc_type?: string; exc_message?: unknown[] } | null;
     if (meta.status === 'SUCCESS') this.events.task('task-succeeded', taskSucceededFields(request.id, value, runtimeSeconds));
     else if (meta.status === 'RETRY') this.events.task('task-retried', taskFailedFields(request.id, info?.exc_type ?? 'Exception', info?.exc_message ?? [], meta.traceback));
