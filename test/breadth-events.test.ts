@@ -34,9 +34,11 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
   let app: Celery;
   let worker: Worker;
   let broker: RawBroker;
+  const log = memoryLogger();
+  const problems = () => log.lines.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => `${l.message} ${JSON.stringify(l.fields ?? {})}`).join('\n');
 
   before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger, sendTaskSentEvent: true });
+    app = new Celery({ broker: BROKER_URL, logger: log.logger, sendTaskSentEvent: true });
     broker = await rawBroker();
   });
 
@@ -62,8 +64,8 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
       const mine = seen.events.filter((e) => e['hostname'] === node);
       const types = mine.map((e) => e['type']);
       assert.equal(types[0], 'worker-online');
-      assert.ok(types.includes('worker-heartbeat'), types.join(','));
-      assert.equal(types[types.length - 1], 'worker-offline');
+      assert.ok(types.includes('worker-heartbeat'), `${types.join(',')}\n${problems()}`);
+      assert.equal(types[types.length - 1], 'worker-offline', problems());
       for (const e of mine) {
         assert.equal(typeof e['clock'], 'number');
         assert.equal(e['pid'], process.pid);
