@@ -35,6 +35,8 @@ export function anonNodename(): string {
 export interface ResultTracker {
   /** Resolves with the `reply_to` to send (the rpc reply queue, or the client's id with a key-value backend). */
   ensure(): Promise<string>;
+  /** The reply target when it is already set up (then sendTask does not wait for ensure()). */
+  readonly replyTarget?: string | undefined;
   /** Registers a task id before its message is published, so an early result finds it. */
   track<R>(taskId: string): RpcAsyncResult<R>;
   forget(taskId: string): void;
@@ -89,7 +91,7 @@ export class TaskPublisher {
     const taskOptions = spec?.options ?? {};
     const route = resolveRoute(options, spec, this.#deps.defaultQueue);
     const now = new Date();
-    const replyTo = await this.#deps.results.ensure();
+    const replyTo = this.#deps.results.replyTarget ?? (await this.#replyTo(Date.now()));
     const id = options.taskId ?? randomUUID();
     const input: TaskMessageInput = {
       id,
@@ -208,6 +210,24 @@ export class TaskPublisher {
         return;
       } catch (error) {
         lastError = error;
+      }
+    }
+  }
+
+  /** The reply target, waiting out a reconnect (bounded by publishTimeout) like a publish does. */
+  async #replyTo(startedAt: number): Promise<string> {
+    const { results, transport } = this.#deps;
+    const timeout = this.#deps.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
+    for (let attempt = 1; ; attempt++) {
+      const left = startedAt + timeout - Date.now();
+      try {
+        return await within(results.ensure(), Math.max(1, left), transport);
+      } catch (error) {
+        if (!this.#retryable(error)) throw error;
+        if (startedAt + timeout - Date.now() <= 0) {
+          throw new TransportError('PUBLISH_TIMEOUT', `the rpc reply queue could not be set up within ${timeout} ms (publishTimeout); last error: ${errorText(error)}`, { cause: error });
+        }
+        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
       }
     }
   }

@@ -166,11 +166,17 @@ export class RpcResultBackend {
   readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
   #ready: Promise<string> | undefined;
   #channel: Channel | undefined;
+  #consuming: Channel | undefined;
   #closed = false;
 
   constructor(transport: Transport, logger: Logger) {
     this.#transport = transport;
     this.#logger = logger;
+  }
+
+  /** The reply queue's name while its consumer is up (sendTask then needs no promise hop). */
+  get replyTarget(): string | undefined {
+    return this.#consuming !== undefined && this.#consuming === this.#channel ? this.queue : undefined;
   }
 
   /** Declares and consumes the reply queue on first use; resolves with its name. */
@@ -211,6 +217,7 @@ export class RpcResultBackend {
       },
       { noAck: true },
     );
+    this.#consuming = channel;
     return this.queue;
   }
 
