@@ -290,8 +290,9 @@ class ModuleExtractor {
   setOption(options: { [key: string]: JsonValue }, nonLiteral: string[], key: string, value: PyNode): void {
     const literal = evaluateLiteral(value);
     const v = literal.ok ? literal.value : value.text;
-    // defineProperty: an option named `__proto__` must stay an ordinary key.
-    Object.defineProperty(options, key, { value: v, enumerable: true, writable: true, configurable: true });
+    // An option named `__proto__` must stay an ordinary key (assignment would set the prototype).
+    if (key === '__proto__') Object.defineProperty(options, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else options[key] = v;
     const i = nonLiteral.indexOf(key);
     if (i >= 0) nonLiteral.splice(i, 1);
     if (!literal.ok) nonLiteral.push(key);

@@ -67,7 +67,9 @@ export function evaluateLiteral(node: PyNode, depth = 0): LiteralResult {
         if (!key.ok || typeof key.value !== 'string') return NOT_LITERAL;
         const value = evaluateLiteral(valueNode, depth + 1);
         if (!value.ok) return NOT_LITERAL;
-        Object.defineProperty(out, key.value, { value: value.value, enumerable: true, writable: true, configurable: true });
+        // `__proto__` must stay an ordinary key (assignment would set the prototype).
+        if (key.value === '__proto__') Object.defineProperty(out, key.value, { value: value.value, enumerable: true, writable: true, configurable: true });
+        else out[key.value] = value.value;
       }
       return { ok: true, value: out };
     }

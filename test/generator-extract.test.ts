@@ -68,6 +68,18 @@ test('diagnostics quoting source stay on one line and short', () => {
   }
 });
 
+test('option and dict keys named __proto__ stay ordinary keys, not prototypes', () => {
+  const m = manifest("from celery import shared_task\n@shared_task(__proto__=1, retry_kwargs={'__proto__': {'polluted': True}, 'a': 2})\ndef f() -> None: ...\n");
+  const options = m.tasks[0]!.options;
+  assert.equal(Object.getPrototypeOf(options), Object.prototype);
+  assert.deepEqual(Object.keys(options), ['__proto__', 'retry_kwargs']);
+  assert.equal(Object.getOwnPropertyDescriptor(options, '__proto__')?.value, 1);
+  const kwargs = options['retry_kwargs'] as Record<string, unknown>;
+  assert.deepEqual(Object.keys(kwargs), ['__proto__', 'a']);
+  assert.equal(Object.getPrototypeOf(kwargs), Object.prototype);
+  assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+});
+
 test('a task name that is not a literal is an error at the name', () => {
   const m = manifest("from celery import shared_task\nPREFIX = 'p'\n@shared_task(name=PREFIX + '.x')\ndef x() -> None: ...\n");
   assert.deepEqual(
