@@ -129,7 +129,8 @@ export class CeleryWorker implements Worker {
       mailbox: options.remoteControl === false ? undefined : deps.mailbox,
       eventSink: options.heartbeat === false && options.events !== true ? undefined : deps.eventSink,
       taskEvents: options.events ?? false,
-      setPrefetch: amqp ? (count) => amqp.setPrefetch(count) : undefined,
+      // Held ETA messages widen the window on every source that can (AMQP basic.qos, the Redis consumer's bound).
+      setPrefetch: this.#source.setPrefetch ? (count) => this.#source.setPrefetch!(count) : undefined,
     });
     this.#breadth.onDue = (delivery) => this.#dispatch(delivery);
     this.#breadth.onRevokedHeld = (delivery, request) => void this.#revoke(delivery, request, 'revoked');
