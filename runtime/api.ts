@@ -4,6 +4,7 @@
  * worker) and are wired together by `celery.ts`.
  */
 import type { Signature } from './canvas.js';
+import type { Celery } from './celery.js';
 import type { RetryOptions } from './retry.js';
 import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from './spec.js';
 
@@ -88,6 +89,8 @@ export interface TaskContext {
    * throws `exc` (or MaxRetriesExceededError) instead, which fails the task. Never returns.
    */
   retry(options?: RetryOptions): never;
+  /** The app whose worker runs the task (to call other tasks from a handler). */
+  readonly app?: Celery | undefined;
 }
 
 /** A handler bound to its spec, ready for a worker. */

@@ -243,6 +243,7 @@ export class Celery {
       transport: this.transport,
       logger: this.logger,
       onSignalStop: () => this.close(),
+      app: this,
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,

@@ -21,6 +21,7 @@ import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './a
 import { bindArguments } from './arguments.js';
 import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from './canvas.js';
 import type { Route } from './client.js';
+import type { Celery } from './celery.js';
 import type { ControlNode } from './control.js';
 import type { Mailbox } from './control-mailbox.js';
 import type { EventSink } from './events.js';
@@ -75,6 +76,8 @@ export interface WorkerDeps {
   readonly mailbox?: (node: ControlNode) => Promise<Mailbox>;
   /** Where events go (celeryev); absent: no events, no heartbeat. */
   readonly eventSink?: EventSink;
+  /** The app, handed to handlers in their context. */
+  readonly app?: Celery;
 }
 
 /** An error Python can rebuild by name: `exc_type` is `name`, `exc_message` `[message]`. */
@@ -356,6 +359,7 @@ export class CeleryWorker implements Worker {
     const fields = delivery.source.message.deliveryInfo;
     return {
       retry: (options?: RetryOptions) => raiseRetry(request, implementation.spec.options, options),
+      app: this.#deps.app,
       id: request.id,
       name: request.task,
       retries: request.retries,

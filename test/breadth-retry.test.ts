@@ -21,7 +21,7 @@ class RuntimeError extends Error {
 describe('retries', { skip }, () => {
   const tsQueue = uniqueQueue('breadth_retry_ts');
   const pyQueue = uniqueQueue('breadth_retry_py');
-  const attempts: { id: string; retries: number }[] = [];
+  const attempts: { id: string; retries: number; app: unknown }[] = [];
   const handlers: TaskHandlers = {
     add: (x, y) => x + y,
     mul: (x, y) => x * y,
@@ -32,7 +32,7 @@ describe('retries', { skip }, () => {
     },
     onError: (id) => `errback:${id}`,
     flaky: (ctx, succeedOn) => {
-      attempts.push({ id: ctx.id, retries: ctx.retries });
+      attempts.push({ id: ctx.id, retries: ctx.retries, app: ctx.app });
       if (ctx.retries < succeedOn) ctx.retry({ exc: new RuntimeError(`attempt ${ctx.retries}`), countdown: 0.2 });
       return ctx.retries;
     },
@@ -77,6 +77,7 @@ describe('retries', { skip }, () => {
     const runs = attempts.filter((a) => a.id === exhausted.id).map((a) => a.retries);
     assert.deepEqual(runs, [0, 1, 2]);
     assert.deepEqual(attempts.filter((a) => a.id === once.id).map((a) => a.retries), [0, 1]);
+    assert.ok(attempts.every((a) => a.app === app), 'the context carries the app');
   });
 
   test('TS client → Python worker: a retrying Python task is awaited through RETRY to its result', async () => {
