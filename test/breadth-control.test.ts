@@ -124,4 +124,31 @@ describe('remote control: Python celery inspect/control → TS worker', { skip }
     assert.ok(kept?.ok);
     assert.deepEqual(ran, ['kept'], 'the revoked task never ran');
   });
+
+  test('`inspect scheduled` lists a held ETA task; revoking it answers REVOKED at once, not at its eta', async () => {
+    ran.length = 0;
+    const id = `eta-revoke-${randomBytes(4).toString('hex')}`;
+    const started = Date.now();
+    const calls = pythonCalls([{ task: 'tasks.stamp', args: ['held'], options: { queue, countdown: 60, task_id: id } }]);
+    type Scheduled = Record<string, { eta: string; request: { id: string; name: string } }[]>;
+    let entry: { eta: string; request: { id: string; name: string } } | undefined;
+    await waitFor(
+      async () => {
+        const out = await celeryCli(['inspect', 'scheduled', '-d', node, '--json']);
+        entry = (JSON.parse(out.stdout || '{}') as Scheduled)[node]?.find((e) => e.request.id === id);
+        return entry !== undefined;
+      },
+      20_000,
+      'the held task in inspect scheduled',
+    );
+    assert.equal(entry!.request.name, 'tasks.stamp');
+    assert.ok(Date.parse(entry!.eta) - started > 50_000, `eta ${entry!.eta}`);
+    const revoke = await celeryCli(['control', 'revoke', id]);
+    assert.match(revoke.stdout, new RegExp(`tasks ${id} flagged as revoked`));
+    const [outcome] = await calls;
+    assert.ok(outcome && !outcome.ok);
+    assert.equal(outcome.state, 'REVOKED');
+    assert.ok(Date.now() - started < 40_000, 'answered long before its eta');
+    assert.deepEqual(ran, []);
+  });
 });
