@@ -1,7 +1,14 @@
 /**
- * The rpc:// result backend: one reply queue per client, declared as Python's rpc
- * backend declares it, consumed without acks; replies are matched to pending results by
- * the body's `task_id` (as Python's async consumer does), the correlation id as fallback.
+ * The rpc:// result backend: one reply queue per client, consumed without acks; replies are
+ * matched to pending results by the body's `task_id` (as Python's async consumer does), the
+ * correlation id as fallback.
+ *
+ * Recovery (issue 5): the reply queue has a name we choose (not server-named), so it is the
+ * same after a reconnect, and it is not auto-delete (Python's is): a reply sent while our
+ * connection is down waits in it, and pending get() calls survive the reconnect. Its
+ * `x-expires` still removes it once nobody has used it for a day, and close() deletes it.
+ * When it did not survive (a broker restart drops it: it is not durable), every pending
+ * result fails with REPLY_QUEUE_LOST instead of waiting for a reply that cannot come.
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -9,14 +16,14 @@ import type { AsyncResult, GetOptions, TaskState } from './api.js';
 import { CeleryGenError, TimeoutError, type TaskError } from './errors.js';
 import type { Logger } from './logger.js';
 import { decodeResult, taskErrorFromMeta, type ResultMeta } from './protocol.js';
-import { messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+import { backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
 const REPLY_QUEUE_EXPIRES_MS = 86_400_000;
 
 export const REPLY_QUEUE: QueueDeclaration = {
   durable: false,
-  autoDelete: true,
+  autoDelete: false,
   arguments: { 'x-expires': REPLY_QUEUE_EXPIRES_MS },
 };
 
@@ -168,6 +175,9 @@ export class RpcResultBackend {
   #channel: Channel | undefined;
   #consuming: Channel | undefined;
   #closed = false;
+  /** Set once the queue was declared: from then on a re-subscription first checks that it survived. */
+  #declared = false;
+  #recovering = false;
 
   constructor(transport: Transport, logger: Logger) {
     this.#transport = transport;
@@ -193,6 +203,7 @@ export class RpcResultBackend {
   }
 
   async #start(): Promise<string> {
+    if (this.#declared) await this.#checkSurvived();
     const channel = await this.#transport.createChannel();
     this.#channel = channel;
     channel.on('close', () => {
@@ -200,9 +211,11 @@ export class RpcResultBackend {
       this.#channel = undefined;
       this.#ready = undefined;
       if (this.#closed) return;
-      this.#lost('was closed (connection or channel lost)');
+      this.#logger.warn(`the rpc reply consumer on ${this.queue} was lost; re-subscribing (replies wait in the queue meanwhile)`, { pending: this.#pending.size });
+      this.#recover();
     });
     await this.#transport.assertQueue(channel, this.queue, REPLY_QUEUE);
+    this.#declared = true;
     await channel.consume(
       this.queue,
       (message) => {
@@ -211,8 +224,9 @@ export class RpcResultBackend {
           // The broker cancelled the consumer (reply queue deleted): no reply can arrive any more.
           this.#channel = undefined;
           this.#ready = undefined;
-          this.#lost('was cancelled by the broker (reply queue deleted?)');
+          this.#lost('was deleted (the broker cancelled its consumer)');
           channel.close().catch((error: unknown) => this.#logger.debug('reply channel close failed', { error: messageOf(error) }));
+          this.#recover();
         }
       },
       { noAck: true },
@@ -221,18 +235,54 @@ export class RpcResultBackend {
     return this.queue;
   }
 
+  /** Re-subscribes after a loss, with backoff while the broker is away; ends when subscribed or closed. */
+  #recover(): void {
+    if (this.#recovering || this.#closed) return;
+    this.#recovering = true;
+    void (async () => {
+      try {
+        for (let attempt = 1; !this.#closed; attempt++) {
+          try {
+            await this.ensure();
+            this.#logger.info(`rpc reply consumer on ${this.queue} re-subscribed`, { attempt, pending: this.#pending.size });
+            return;
+          } catch (error) {
+            if (error instanceof TransportError && error.code === 'CLOSED') return;
+            await new Promise((r) => setTimeout(r, backoffDelay(attempt)).unref());
+          }
+        }
+      } finally {
+        this.#recovering = false;
+      }
+    })();
+  }
+
+  /** Before re-subscribing: a reply queue that is gone took its replies with it. */
+  async #checkSurvived(): Promise<void> {
+    const probe = await this.#transport.createChannel();
+    try {
+      await probe.checkQueue(this.queue);
+    } catch (error) {
+      // A probe that died with its connection tells nothing: try again after the reconnect.
+      if (this.#transport.lostWithConnection(probe)) throw error;
+      this.#lost('was gone after the reconnect (a broker restart drops it)');
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
+  }
+
   /**
    * rpc:// replies are transient (Python's too): one sent while the reply queue was gone is
    * lost, so a waiting get() would never end. Every result already published and waiting
    * fails clearly instead; results still being published stay (their message goes out once
-   * the queue is back). The next sendTask re-declares the queue.
+   * the queue is back).
    */
   #lost(why: string): void {
-    this.#logger.warn(`the rpc reply consumer on ${this.queue} ${why}; pending results fail with REPLY_CONSUMER_LOST`, { pending: this.#pending.size });
+    this.#logger.warn(`the rpc reply queue ${this.queue} ${why}; pending results fail with REPLY_QUEUE_LOST`, { pending: this.#pending.size });
     this.#abandonAll(
       new TransportError(
-        'REPLY_CONSUMER_LOST',
-        `the rpc reply consumer on ${this.queue} ${why}; a result sent meanwhile is lost (rpc:// results are transient, as in Python). The task itself is not affected and may still run`,
+        'REPLY_QUEUE_LOST',
+        `the rpc reply queue ${this.queue} ${why}; a result sent to it is lost (rpc:// results are transient, as in Python). The task itself is not affected and may still run`,
       ),
     );
   }
@@ -286,6 +336,9 @@ export class RpcResultBackend {
     const channel = this.#channel;
     this.#channel = undefined;
     this.#ready = undefined;
-    if (channel) await channel.close().catch((error: unknown) => this.#logger.debug('reply channel close failed', { error: messageOf(error) }));
+    if (!channel) return;
+    // Not auto-delete (see above): without this it would linger until x-expires.
+    await channel.deleteQueue(this.queue).catch((error: unknown) => this.#logger.debug('reply queue delete failed', { error: messageOf(error) }));
+    await channel.close().catch((error: unknown) => this.#logger.debug('reply channel close failed', { error: messageOf(error) }));
   }
 }

@@ -4,9 +4,10 @@
  * sockets or refusing connections. Shown: capped, jittered backoff; mandatory publishing;
  * a publish during an outage waits for the reconnect, or rejects clearly after
  * publishTimeout; a worker whose connection dies mid-task drops that ack (never acks on
- * another channel), re-subscribes and runs the redelivered message; a pending get() fails
- * clearly instead of hanging; connection events are observable; no password in any log
- * line or error; amqps:// with CA, client certificate and key against a real TLS listener.
+ * another channel), re-subscribes and runs the redelivered message; a pending get() survives
+ * an outage (its reply waits in the queue), or fails clearly when the queue is gone;
+ * connection events are observable; no password in any log line or error; amqps:// with CA,
+ * client certificate and key against a real TLS listener.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -187,18 +188,48 @@ describe('recovery through a proxy the test controls', { skip }, () => {
     await w.stop();
   });
 
-  test('a pending get() fails clearly when the reply consumer is lost, and new calls work after the reconnect', async () => {
+  test('a pending get() survives an outage: the reply sent meanwhile waits in the reply queue', async () => {
     const queue = uniqueQueue('relrec_get');
     queues.push(queue);
     const client = newApp({ broker: proxiedUrl(), defaultQueue: queue, logger: memoryLogger().logger, reconnect: FAST_RECONNECT });
     const workerApp = newApp({ broker: BROKER_URL, defaultQueue: queue, logger: memoryLogger().logger });
+    const finished: string[] = [];
+    const w = workerApp.createWorker(
+      [
+        implementTask(TASK_SPECS.sleepMs, async (ms: number) => {
+          await new Promise((r) => setTimeout(r, ms));
+          finished.push(currentTask()!.id);
+          return ms;
+        }),
+      ],
+      { handleSignals: false },
+    );
+    await w.start();
+    const tasks = createClient(client);
+    const pending = await tasks.sleepMs.delay(300);
+    await proxy.down();
+    // The worker answers while the client is disconnected.
+    await waitFor(() => finished.includes(pending.id), 5000, 'the task to finish during the outage');
+    await new Promise((r) => setTimeout(r, 200));
+    await proxy.resume();
+    // No timeout given: it must end by itself, with the reply that waited.
+    assert.equal(await pending.get(), 300);
+    assert.equal(await (await tasks.sleepMs.delay(5)).get(GET), 5);
+    await w.stop();
+  });
+
+  test('a pending get() fails clearly (REPLY_QUEUE_LOST) when its reply queue is deleted; new calls get a new consumer', async () => {
+    const queue = uniqueQueue('relrec_gone');
+    queues.push(queue);
+    const log = memoryLogger();
+    const client = newApp({ broker: BROKER_URL, defaultQueue: queue, logger: log.logger, reconnect: FAST_RECONNECT });
+    const workerApp = newApp({ broker: BROKER_URL, defaultQueue: queue, logger: memoryLogger().logger });
     const w = workerApp.createWorker([implementTask(TASK_SPECS.sleepMs, async (ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)))], { handleSignals: false });
     await w.start();
     const tasks = createClient(client);
-    const pending = await tasks.sleepMs.delay(500);
-    proxy.cut();
-    // No timeout given: it must end by itself.
-    await assert.rejects(pending.get(), (e: unknown) => e instanceof CeleryGenError && e.code === 'REPLY_CONSUMER_LOST' && /transient/.test(e.message));
+    const pending = await tasks.sleepMs.delay(400);
+    await broker.channel.deleteQueue(client.results.queue);
+    await assert.rejects(pending.get(), (e: unknown) => e instanceof CeleryGenError && e.code === 'REPLY_QUEUE_LOST' && /transient/.test(e.message));
     assert.equal(await (await tasks.sleepMs.delay(5)).get(GET), 5);
     await w.stop();
   });
