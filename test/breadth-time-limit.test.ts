@@ -13,7 +13,12 @@ import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
 
-const sleep = (seconds: number) => new Promise<number>((resolve) => setTimeout(() => resolve(seconds), seconds * 1000));
+const sleepStarts: number[] = [];
+const sleep = (seconds: number) => {
+  sleepStarts.push(Date.now());
+  // unref: a handler the worker gave up on must not keep the test process alive.
+  return new Promise<number>((resolve) => setTimeout(() => resolve(seconds), seconds * 1000).unref());
+};
 
 describe('time limits: Python client → TS worker', { skip }, () => {
   const queue = uniqueQueue('breadth_time_limit');
@@ -37,7 +42,7 @@ describe('time limits: Python client → TS worker', { skip }, () => {
 
   before(async () => {
     app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    worker = createWorker(app, handlers, { queues: [queue], concurrency: 2, handleSignals: false });
+    worker = createWorker(app, handlers, { queues: [queue], concurrency: 4, handleSignals: false });
     await worker.start();
     broker = await rawBroker();
   });
@@ -48,14 +53,17 @@ describe('time limits: Python client → TS worker', { skip }, () => {
     await broker?.close([queue]);
   });
 
-  test('decorator time_limit=1 and a per-call time_limit end in TimeLimitExceeded; an in-limit task succeeds', async () => {
-    const started = Date.now();
-    const [decorated, perCall, within] = await pythonCalls([
-      { task: 'tasks.too_slow', args: [4], options: { queue } },
-      { task: 'tasks.sleep_for', args: [4], options: { queue, time_limit: 0.5 } },
+  test('decorator time_limit=1 and a per-call time_limit end in TimeLimitExceeded, a soft_time_limit in SoftTimeLimitExceeded; an in-limit task succeeds', async () => {
+    sleepStarts.length = 0;
+    const [decorated, perCall, soft, within] = await pythonCalls([
+      { task: 'tasks.too_slow', args: [10], options: { queue } },
+      { task: 'tasks.sleep_for', args: [10], options: { queue, time_limit: 0.5 } },
+      { task: 'tasks.sleep_for', args: [10], options: { queue, soft_time_limit: 0.5 } },
       { task: 'tasks.too_slow', args: [0.1], options: { queue } },
     ]);
-    assert.ok(Date.now() - started < 3500, 'nobody waited for the 4 s sleeps');
+    // The answers came long before the 10 s sleeps (started by then) could finish (Python's
+    // rpc client itself takes up to a second per result to notice replies).
+    assert.ok(Date.now() - Math.min(...sleepStarts) < 8000, 'nobody waited for the 10 s sleeps');
     for (const outcome of [decorated, perCall]) {
       assert.ok(outcome && !outcome.ok);
       assert.equal(outcome.state, 'FAILURE');
@@ -63,6 +71,9 @@ describe('time limits: Python client → TS worker', { skip }, () => {
       assert.equal(outcome.module, 'billiard.exceptions');
     }
     assert.deepEqual(decorated && !decorated.ok && decorated.args, [1]);
+    assert.ok(soft && !soft.ok);
+    assert.equal(soft.type, 'SoftTimeLimitExceeded');
+    assert.equal(soft.module, 'billiard.exceptions');
     assert.ok(within?.ok);
     assert.equal(within.value, 0.1);
   });
