@@ -20,7 +20,7 @@ import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
 import { RpcAsyncResult } from './results.js';
 import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 export const DEFAULT_QUEUE = 'celery';
 /** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */
@@ -248,8 +248,9 @@ function properties(options: Options.Publish): { replyTo: string | undefined } {
   return { replyTo: typeof options.replyTo === 'string' && options.replyTo !== '' ? options.replyTo : undefined };
 }
 
+/** Redacted: an error from below may quote a URL. */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** `promise`, or a DISCONNECTED TransportError once `ms` have passed. */
