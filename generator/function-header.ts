@@ -113,14 +113,14 @@ class Tokenizer {
     for (const op of OPS_BY_FIRST.get(c) ?? NO_OPS) {
       if (s.startsWith(op, start)) {
         this.#pos = start + op.length;
-        return this.#push('op', start, this.#pos);
+        return this.#push('op', start, this.#pos, op);
       }
     }
     if (SINGLE.includes(c)) {
       if (c === '(' || c === '[' || c === '{') this.#depth++;
       if (c === ')' || c === ']' || c === '}') this.#depth--;
       this.#pos = start + 1;
-      return this.#push('op', start, this.#pos);
+      return this.#push('op', start, this.#pos, c);
     }
     return null;
   }
@@ -149,8 +149,9 @@ class Tokenizer {
     return this.#push('string', start, i);
   }
 
-  #push(kind: TokKind, start: number, end: number): Tok {
-    const t = { kind, text: this.src.slice(start, end), start, end };
+  /** `text`: operators pass their constant spelling, so no string is cut for them. */
+  #push(kind: TokKind, start: number, end: number, text = this.src.slice(start, end)): Tok {
+    const t = { kind, text, start, end };
     this.toks.push(t);
     return t;
   }
