@@ -163,14 +163,14 @@ function handlerType(t: Task): string {
 const WIRE_TEXT = new WeakMap<object, string>();
 
 function paramSpec(p: Param): string {
-  const head = tsLiteral(p.default?.literal ? { name: p.name, kind: p.kind, required: p.required, default: p.default.value } : { name: p.name, kind: p.kind, required: p.required });
   let wire = WIRE_TEXT.get(p.wireType);
   if (wire === undefined) {
     wire = tsLiteral(p.wireType as unknown as Printable);
     WIRE_TEXT.set(p.wireType, wire);
   }
-  // `head` is `{ ... }`: the type goes last, inside it.
-  return `${head.slice(0, -2)}, type: ${wire} }`;
+  // What tsLiteral prints for { name, kind, required, default?, type }, written out: it runs for every parameter.
+  const dflt = p.default?.literal ? `, default: ${tsLiteral(p.default.value)}` : '';
+  return `{ name: ${quote(p.name)}, kind: ${quote(p.kind)}, required: ${p.required ? 'true' : 'false'}${dflt}, type: ${wire} }`;
 }
 
 function arrayOf(ts: string): string {
