@@ -57,6 +57,11 @@ export interface CeleryOptions {
   readonly defaultQueue?: string;
   /** The `origin` header of published tasks. @default `gen<pid>@<hostname>`, as Python's clients */
   readonly origin?: string;
+  /**
+   * Python's `task_serializer`: how tasks are published unless the call or the task's
+   * `serializer=` says otherwise. Python peers must accept it (`accept_content`). @default 'json'
+   */
+  readonly taskSerializer?: 'json' | 'msgpack';
   /** Send a `task-sent` event for every published task (Python's `task_send_sent_event`). @default false */
   readonly sendTaskSentEvent?: boolean;
   /**
@@ -179,6 +184,7 @@ export class Celery {
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
       ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
       queueDeclaration: (queue) => this.#queueDeclaration(queue),
+      ...(this.options.taskSerializer !== undefined ? { serializer: this.options.taskSerializer } : {}),
       ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
     });
     return this.#publisher;

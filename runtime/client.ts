@@ -59,6 +59,8 @@ export interface PublisherDeps {
   readonly defaultQueue?: string;
   /** How a queue is declared before publishing to it (queue arguments such as x-max-priority). @default CELERY_QUEUE */
   readonly queueDeclaration?: (queue: string) => QueueDeclaration;
+  /** Python's `task_serializer`: used when neither the call nor the task's `serializer=` names one. @default 'json' */
+  readonly serializer?: 'json' | 'msgpack';
   /** Called after each confirmed publish (the app sends `task-sent` from here when enabled). */
   readonly onPublished?: (message: OutgoingMessage, route: Route) => void;
   /** Milliseconds a publish waits for the broker, reconnects included. @default 30000 */
@@ -111,7 +113,7 @@ export class TaskPublisher {
       ...optional('shadow', options.shadow),
       ...optional('extraHeaders', options.headers),
       // A serializer the protocol layer does not speak (pickle, yaml) is refused there, never replaced by JSON.
-      ...optional('serializer', (options.serializer ?? taskOptions.serializer) as 'json' | 'msgpack' | undefined),
+      ...optional('serializer', (options.serializer ?? taskOptions.serializer ?? this.#deps.serializer) as 'json' | 'msgpack' | undefined),
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
       ...(options.link !== undefined || options.linkError !== undefined ? { embed: { callbacks: embedList(options.link), errbacks: embedList(options.linkError) } } : {}),

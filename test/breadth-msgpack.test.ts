@@ -68,6 +68,21 @@ describe('msgpack', { skip }, () => {
     assert.deepEqual(decodeMsgpack(got.content), [[VALUE], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]);
   });
 
+  test('an app-wide taskSerializer (Python task_serializer) makes every task msgpack; a Python worker runs it', async () => {
+    const packed = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger, taskSerializer: 'msgpack' });
+    try {
+      const tasks = createClient(packed);
+      await tasks.add.applyAsync([2, 3], {}, { queue: peekQueue });
+      let message: false | import('amqplib').GetMessage = false;
+      await waitFor(async () => (message = await broker.channel.get(peekQueue, { noAck: true })) !== false, 5000, 'the message');
+      assert.equal((message as unknown as import('amqplib').GetMessage).properties.contentType, 'application/x-msgpack');
+      const result = await tasks.add.applyAsync([2, 3], {}, { queue: pyQueue });
+      assert.equal(await result.get({ timeout: 10_000 }), 5);
+    } finally {
+      await packed.close();
+    }
+  });
+
   test('TS client → Python worker round trip', async () => {
     const tasks = createClient(app);
     const result = await tasks.echoPacked.applyAsync([VALUE], {}, { queue: pyQueue });
