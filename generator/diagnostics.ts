@@ -79,6 +79,12 @@ export class LineMap {
   }
 
   position(offset: number): { line: number; column: number } {
+    const line = this.line(offset);
+    return { line, column: this.column(line, offset) };
+  }
+
+  /** The 1-based line holding `offset`. */
+  line(offset: number): number {
     const starts = this.#starts;
     let lo = 0;
     let hi = starts.length - 1;
@@ -87,15 +93,20 @@ export class LineMap {
       if (starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    const start = starts[lo]!;
-    if (!this.#astral) return { line: lo + 1, column: Math.min(offset, this.#text.length) - start + 1 };
+    return lo + 1;
+  }
+
+  /** The 1-based character column of `offset` on `line` (from {@link line}). */
+  column(line: number, offset: number): number {
+    const start = this.#starts[line - 1]!;
+    if (!this.#astral) return Math.min(offset, this.#text.length) - start + 1;
     let column = 1;
     for (let i = start; i < offset && i < this.#text.length; i++) {
       const c = this.#text.charCodeAt(i);
       // A surrogate pair is one character: count only its high half.
       if (c < 0xdc00 || c > 0xdfff) column++;
     }
-    return { line: lo + 1, column };
+    return column;
   }
 }
 

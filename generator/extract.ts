@@ -65,14 +65,19 @@ class ModuleExtractor {
   }
 
   location(src: Source, node: PyNode): Location {
-    const p = src.lines.position(src.base + node.startIndex);
-    return { file: src.file, line: p.line, column: p.column };
+    const offset = src.base + node.startIndex;
+    const line = src.lines.line(offset);
+    return { file: src.file, line, column: src.lines.column(line, offset) };
   }
 
+  /** One object per span (no intermediate positions): every annotation node gets one. */
   span(src: Source, node: PyNode): Span {
-    const s = src.lines.position(src.base + node.startIndex);
-    const e = src.lines.position(src.base + node.endIndex);
-    return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+    const start = src.base + node.startIndex;
+    const end = src.base + node.endIndex;
+    const lines = src.lines;
+    const line = lines.line(start);
+    const endLine = lines.line(end);
+    return { line, column: lines.column(line, start), endLine, endColumn: lines.column(endLine, end) };
   }
 
   /** Module-level statements, descending into if/try/with blocks that run at import time. */
@@ -386,7 +391,6 @@ class ModuleExtractor {
     const text = node.text;
     const span = this.span(src, node);
     if (depth > MAX_TYPE_NESTING) return { kind: 'too-deep', text, span };
-    const inner = (n: PyNode, literal = false) => this.pyType(n, src, literal, depth + 1);
     switch (type) {
       case 'type':
       case 'parenthesized_expression':
@@ -417,14 +421,14 @@ class ModuleExtractor {
       }
       case 'list':
       case 'tuple':
-        return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c)), text, span };
+        return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, false, depth + 1)), text, span };
       case 'generic_type': {
         const head = node.namedChildren[0];
         const params = node.namedChildren.find((c) => c.type === 'type_parameter');
         if (!head || !params) return { kind: 'other', text, span };
         const name = head.text.replace(/\s+/g, '');
         const literal = /(^|\.)Literal$/.test(name);
-        const args = params.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c, literal));
+        const args = params.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal, depth + 1));
         return { kind: 'generic', name, args, text, span };
       }
       case 'subscript': {
@@ -435,10 +439,10 @@ class ModuleExtractor {
         let subs = node.childrenForFieldName('subscript');
         // `X[(a, b)]` and `X[a, b]` mean the same; `tuple[()]` keeps its empty tuple.
         if (subs.length === 1 && subs[0]!.type === 'tuple' && subs[0]!.namedChildren.length > 0) subs = subs[0]!.namedChildren;
-        return { kind: 'generic', name, args: subs.filter((c) => c.type !== 'comment').map((c) => inner(c, literal)), text, span };
+        return { kind: 'generic', name, args: subs.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, literal, depth + 1)), text, span };
       }
       case 'union_type': {
-        const members = node.namedChildren.filter((c) => c.type !== 'comment').map((c) => inner(c));
+        const members = node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.pyType(c, src, false, depth + 1));
         return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
       }
       case 'binary_operator': {
@@ -454,7 +458,7 @@ class ModuleExtractor {
           n = left;
         }
         operands.push(n);
-        const members = operands.reverse().map((c) => inner(c));
+        const members = operands.reverse().map((c) => this.pyType(c, src, false, depth + 1));
         return { kind: 'union', members: members.flatMap((m) => (m.kind === 'union' ? m.members : [m])), text, span };
       }
       default:

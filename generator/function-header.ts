@@ -187,7 +187,8 @@ class JsNode implements PyNode {
     return false;
   }
   get namedChildren(): readonly JsNode[] {
-    return (this.#named ??= this.children.length === 0 ? NO_CHILDREN : this.children.filter((c) => c.isNamed));
+    // Most nodes' children are all named: then the same array serves, no copy.
+    return (this.#named ??= this.children.every((c) => c.isNamed) ? this.children : this.children.filter((c) => c.isNamed));
   }
   get text(): string {
     return this.source.slice(this.startIndex, this.endIndex);
