@@ -19,6 +19,7 @@ import {
   WorkerHeartbeat,
 } from './events.js';
 import type { Logger } from './logger.js';
+import { TokenBucket } from './rate-limit.js';
 import type { ResultMeta, TaskRequest } from './protocol.js';
 import { isoMicros } from './protocol.js';
 import { messageOf } from './transport.js';
@@ -36,6 +37,8 @@ export interface BreadthOptions {
   readonly eventSink?: EventSink | undefined;
   /** Task events (Python's `-E`); the heartbeat is sent whenever there is a sink. */
   readonly taskEvents?: boolean;
+  /** A task's `rate_limit` in tasks per second (rate-limit.ts), or null. */
+  readonly rateOf?: (task: string) => number | null;
   /** Changes the broker prefetch window (AMQP basic.qos); absent where the source cannot. */
   readonly setPrefetch?: ((count: number) => Promise<void>) | undefined;
 }
@@ -57,6 +60,8 @@ export class WorkerBreadth<D> {
   readonly #active = new Map<string, Tracked>();
   readonly #reserved = new Map<string, TaskRequest>();
   readonly #totals: Record<string, number> = {};
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #rates = new Map<string, number | null>();
   readonly #schedule: EtaSchedule<{ delivery: D; request: TaskRequest }>;
   readonly #heartbeat: WorkerHeartbeat | undefined;
   #mailbox: Mailbox | undefined;
@@ -108,9 +113,16 @@ export class WorkerBreadth<D> {
     if (this.events?.taskEvents) this.events.task('task-received', taskReceivedFields(request));
     const verdict = this.check(request, now);
     if (verdict !== 'run') return verdict;
-    const delay = etaDelayMs(request.eta, now);
-    if (delay > 0) {
-      this.#schedule.hold(request.id, { delivery, request }, now + delay);
+    let dueAt = now + etaDelayMs(request.eta, now);
+    let rate = this.#rates.get(request.task);
+    if (rate === undefined) this.#rates.set(request.task, (rate = this.#options.rateOf?.(request.task) ?? null));
+    if (rate !== null) {
+      let bucket = this.#buckets.get(request.task);
+      if (!bucket) this.#buckets.set(request.task, (bucket = new TokenBucket(rate)));
+      dueAt = bucket.reserve(dueAt);
+    }
+    if (dueAt > now) {
+      this.#schedule.hold(request.id, { delivery, request }, dueAt);
       void this.#growPrefetch();
       return 'held';
     }

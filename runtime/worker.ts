@@ -25,6 +25,7 @@ import type { Celery } from './celery.js';
 import type { ControlNode } from './control.js';
 import type { Mailbox } from './control-mailbox.js';
 import type { EventSink } from './events.js';
+import { parseRate } from './rate-limit.js';
 import { raiseRetry, Retry, type RetryOptions, retryMessage } from './retry.js';
 import { effectiveLimits, withTimeLimits } from './time-limit.js';
 import { WorkerBreadth } from './worker-breadth.js';
@@ -134,6 +135,7 @@ export class CeleryWorker implements Worker {
       taskEvents: options.events ?? false,
       // Held ETA messages widen the window on every source that can (AMQP basic.qos, the Redis consumer's bound).
       setPrefetch: this.#source.setPrefetch ? (count) => this.#source.setPrefetch!(count) : undefined,
+      rateOf: (task) => parseRate(this.#tasks.get(task)?.spec.options.rate_limit),
     });
     this.#breadth.onDue = (delivery) => this.#dispatch(delivery);
     this.#breadth.onRevokedHeld = (delivery, request) => void this.#revoke(delivery, request, 'revoked');

@@ -42,6 +42,7 @@ describe('canvas', { skip }, () => {
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;

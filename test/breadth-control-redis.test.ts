@@ -29,6 +29,7 @@ describe('remote control over the Redis broker: Python → TS worker', { skip },
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;

@@ -37,6 +37,7 @@ describe('remote control: Python celery inspect/control → TS worker', { skip }
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;
@@ -68,6 +69,7 @@ describe('remote control: Python celery inspect/control → TS worker', { skip }
       'tasks.echo_packed',
       'tasks.fail',
       'tasks.flaky',
+      'tasks.limited',
       'tasks.mul',
       'tasks.on_error',
       'tasks.prioritized',

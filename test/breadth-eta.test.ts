@@ -19,6 +19,7 @@ describe('ETA and expires', { skip }, () => {
   const tsQueue = uniqueQueue('breadth_eta_ts');
   const pyQueue = uniqueQueue('breadth_eta_py');
   const ran: string[] = [];
+  const limitedRuns: number[] = [];
   const handlers: TaskHandlers = {
     add: (x, y) => x + y,
     mul: (x, y) => x * y,
@@ -34,6 +35,10 @@ describe('ETA and expires', { skip }, () => {
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => {
+      limitedRuns.push(Date.now() / 1000);
+      return [Date.now() / 1000];
+    },
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;
@@ -92,6 +97,21 @@ describe('ETA and expires', { skip }, () => {
     assert.equal(expired.type, 'TaskRevokedError');
     assert.ok(fine?.ok);
     assert.deepEqual(ran, ['fine']);
+  });
+
+  test("the decorator's rate_limit='4/s' spaces runs 0.25 s apart on the TS worker, without blocking other tasks", async () => {
+    limitedRuns.length = 0;
+    ran.length = 0;
+    const outcomes = await pythonCalls([
+      ...[1, 2, 3, 4].map((i) => ({ task: 'tasks.limited', args: [`l${i}`], options: { queue: tsQueue } })),
+      { task: 'tasks.stamp', args: ['free'], options: { queue: tsQueue } },
+    ]);
+    assert.ok(outcomes.every((o) => o.ok));
+    assert.equal(limitedRuns.length, 4);
+    const gaps = limitedRuns.slice(1).map((t, i) => t - limitedRuns[i]!);
+    assert.ok(gaps.every((g) => g >= 0.2), `gaps ${gaps.join(', ')}`);
+    const freeAt = ((outcomes[4] as { value: number[] }).value)[0]!;
+    assert.ok(freeAt < limitedRuns[3]!, 'the unlimited task did not wait behind the limited ones');
   });
 
   test('TS countdown → Python worker: honoured, and a later task is not blocked', async () => {

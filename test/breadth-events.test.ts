@@ -29,6 +29,7 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;

@@ -35,6 +35,7 @@ describe('msgpack', { skip }, () => {
       return value;
     },
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;

@@ -34,6 +34,7 @@ describe('priority and per-task queue', { skip }, () => {
       order.push(tag);
       return tag;
     },
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   const options = { queueArguments: { [QUEUE]: { 'x-max-priority': 10 } } };

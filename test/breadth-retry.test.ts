@@ -38,6 +38,7 @@ describe('retries', { skip }, () => {
     },
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: (seconds) => seconds,
   };
   let app: Celery;

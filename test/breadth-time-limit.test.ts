@@ -34,6 +34,7 @@ describe('time limits: Python client → TS worker', { skip }, () => {
     flaky: (ctx) => ctx.retries,
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
     tooSlow: sleep,
   };
   let app: Celery;

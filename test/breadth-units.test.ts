@@ -12,6 +12,7 @@ import { ControlNode, dispatchControl, isForNode, LamportClock, parseControlRequ
 import { EtaSchedule, etaDelayMs, isExpired } from '../runtime/eta.js';
 import { eventBody, eventRoutingKey, taskFailedFields, taskReceivedFields, taskSucceededFields } from '../runtime/events.js';
 import { decodeTaskMessage, encodeTaskMessage, type TaskRequest } from '../runtime/protocol.js';
+import { parseRate, TokenBucket } from '../runtime/rate-limit.js';
 import { MaxRetriesExceededError, raiseRetry, Retry, retryMessage } from '../runtime/retry.js';
 import { effectiveLimits, SoftTimeLimitExceeded, TimeLimitExceeded, withTimeLimits } from '../runtime/time-limit.js';
 import { TASK_SPECS } from '../fixtures/breadth/tasks.js';
@@ -223,5 +224,18 @@ describe('time limits', () => {
     await assert.rejects(withTimeLimits(slow, { hard: 1, soft: 0.05 }, 't', controller), SoftTimeLimitExceeded);
     assert.ok(controller.signal.aborted);
     assert.equal(await withTimeLimits(() => Promise.resolve(7), { hard: 1, soft: null }, 't'), 7);
+  });
+});
+
+describe('rate limits', () => {
+  test("Python's rate strings and a capacity-one token bucket", () => {
+    assert.equal(parseRate('10/s'), 10);
+    assert.equal(parseRate('120/m'), 2);
+    assert.equal(parseRate('3600/h'), 1);
+    assert.equal(parseRate(5), 5);
+    assert.equal(parseRate('2.5'), 2.5);
+    for (const none of [null, undefined, 0, '0/s', 'often', '']) assert.equal(parseRate(none), null);
+    const bucket = new TokenBucket(4);
+    assert.deepEqual([bucket.reserve(1000), bucket.reserve(1000), bucket.reserve(1000), bucket.reserve(5000)], [1000, 1250, 1500, 5000]);
   });
 });
