@@ -27,7 +27,8 @@ export function resolveModules(modules: readonly ExtractedModule[]): Resolved {
 function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): Task {
   const serializer = typeof t.options['serializer'] === 'string' ? t.options['serializer'] : undefined;
   const base = { file: m.file, module: m.module, ...(serializer === undefined ? {} : { serializer }) };
-  const params = t.params.map((p) => resolveParam(p, { ...base, position: 'param' }, mapper));
+  const paramContext: MapContext = { ...base, position: 'param' };
+  const params = t.params.map((p) => resolveParam(p, paramContext, mapper));
   let returns: Returns;
   if (t.returns) {
     const mapped = mapper.map(t.returns, { ...base, position: 'return' });
