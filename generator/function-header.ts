@@ -27,6 +27,9 @@ const SINGLE = '()[]{},:.;@=+-*/%|&^~<>';
 const OPS_BY_FIRST = new Map<string, string[]>();
 for (const op of OPS) OPS_BY_FIRST.set(op[0]!, [...(OPS_BY_FIRST.get(op[0]!) ?? []), op]);
 const NO_OPS: readonly string[] = [];
+/** Names that are values, not identifiers. */
+const CONSTANTS = new Set(['None', 'True', 'False']);
+const BINARY_OPS = new Set(['|', '+', '-', '*', '/', '//', '%', '**', '&', '^', '<<', '>>', '@']);
 /** Keywords that start constructs outside the subset: the caller falls back to tree-sitter. */
 const UNSUPPORTED = new Set(['lambda', 'not', 'and', 'or', 'if', 'else', 'for', 'in', 'is', 'await', 'yield']);
 
@@ -362,7 +365,7 @@ class HeaderParser {
 
   identifier(): JsNode {
     const t = this.take();
-    if (t.kind !== 'name' || UNSUPPORTED.has(t.text) || ['None', 'True', 'False'].includes(t.text)) throw new Unsupported();
+    if (t.kind !== 'name' || UNSUPPORTED.has(t.text) || CONSTANTS.has(t.text)) throw new Unsupported();
     return new JsNode('identifier', this.src, t.start, t.end);
   }
 
@@ -387,7 +390,7 @@ class HeaderParser {
     let left = this.unary();
     for (;;) {
       const t = this.peek();
-      if (t.kind !== 'op' || !['|', '+', '-', '*', '/', '//', '%', '**', '&', '^', '<<', '>>', '@'].includes(t.text)) return left;
+      if (t.kind !== 'op' || !BINARY_OPS.has(t.text)) return left;
       const op = this.token(this.take());
       const right = this.unary();
       // A chain of `|` nests to the left, as tree-sitter (and Python) group it.
@@ -397,7 +400,8 @@ class HeaderParser {
   }
 
   unary(): JsNode {
-    if (this.isOp('-') || this.isOp('+') || this.isOp('~')) {
+    const t = this.peek();
+    if (t.kind === 'op' && (t.text === '-' || t.text === '+' || t.text === '~')) {
       const op = this.token(this.take());
       if (++this.#depth > MAX_DEPTH) throw new Unsupported();
       const arg = this.unary();
@@ -409,14 +413,16 @@ class HeaderParser {
 
   postfix(expr: JsNode): JsNode {
     for (;;) {
-      if (this.isOp('.')) {
+      const next = this.peek();
+      const op = next.kind === 'op' ? next.text : '';
+      if (op === '.') {
         const dot = this.token(this.take());
         const attr = this.identifier();
         expr = this.node('attribute', [expr, dot, attr], { object: expr, attribute: attr });
-      } else if (this.isOp('(')) {
+      } else if (op === '(') {
         const args = this.argumentList();
         expr = this.node('call', [expr, args], { function: expr, arguments: args });
-      } else if (this.isOp('[')) {
+      } else if (op === '[') {
         const open = this.token(this.take());
         const subs: JsNode[] = [];
         const children: JsNode[] = [expr, open];
