@@ -9,7 +9,7 @@
  *
  * stop_app disconnects every client of the shared broker, so this file takes a machine-wide
  * lock and restarts the broker only when no other `node --test` run is alive (waiting up to
- * CELERY_GEN_FAULT_WAIT_MS, default 90 s; otherwise that fault becomes one more forced close,
+ * CELERY_GEN_FAULT_WAIT_MS, default 60 s; otherwise that fault becomes one more forced close,
  * and the test says so, except under CELERY_GEN_REQUIRE_PEERS=1, where it fails).
  * CELERY_GEN_FAULT_TESTS=0 skips the file. RabbitMQ is fully up again before it ends.
  */
@@ -30,7 +30,7 @@ const FAULTS: readonly { at: number; kind: 'close' | 'restart' }[] = [
   { at: 6000, kind: 'close' },
   { at: 7500, kind: 'close' },
 ];
-const WAIT_FOR_QUIET_MS = Number(process.env.CELERY_GEN_FAULT_WAIT_MS ?? 90_000);
+const WAIT_FOR_QUIET_MS = Number(process.env.CELERY_GEN_FAULT_WAIT_MS ?? 60_000);
 const RECONNECT = { initialDelay: 100, maxDelay: 1000 };
 
 const skip = process.env.CELERY_GEN_FAULT_TESTS === '0' ? 'CELERY_GEN_FAULT_TESTS=0' : (await brokerMissing()) || (await rabbitmqctlMissing());
