@@ -18,7 +18,7 @@ import type { ApplyOptions } from './api.js';
 import { embedList } from './canvas.js';
 import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
-import { RpcAsyncResult } from './results.js';
+import { RpcAsyncResult, RpcResultBackend } from './results.js';
 import type { TaskSpec } from './spec.js';
 import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
@@ -219,6 +219,8 @@ export class TaskPublisher {
   /** The reply target, waiting out a reconnect (bounded by publishTimeout) like a publish does. */
   async #replyTo(startedAt: number): Promise<string> {
     const { results, transport } = this.#deps;
+    // Only the rpc backend waits on the AMQP connection; a Redis tracker answers by itself.
+    if (!(results instanceof RpcResultBackend)) return results.ensure();
     const timeout = this.#deps.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
     for (let attempt = 1; ; attempt++) {
       const left = startedAt + timeout - Date.now();
