@@ -42,9 +42,9 @@ export interface BreadthCall {
   readonly timeout?: number;
 }
 
-/** Publishes every call with Python's apply_async, then get()s each. */
-export async function pythonCalls(calls: readonly BreadthCall[]): Promise<PythonOutcome[]> {
-  const { done } = run(['driver.py'], JSON.stringify({ op: 'calls', calls }));
+/** Publishes every call with Python's apply_async (through `broker`, the test RabbitMQ by default), then get()s each. */
+export async function pythonCalls(calls: readonly BreadthCall[], broker: string = BROKER_URL): Promise<PythonOutcome[]> {
+  const { done } = run(['driver.py'], JSON.stringify({ op: 'calls', calls }), undefined, broker);
   const out = await done;
   if (out.code !== 0) throw new Error(`Python driver exited with ${out.code}:\n${out.stderr}`);
   return JSON.parse(out.stdout) as PythonOutcome[];
