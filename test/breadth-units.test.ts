@@ -16,6 +16,7 @@ import { parseRate, TokenBucket } from '../runtime/rate-limit.js';
 import { MaxRetriesExceededError, raiseRetry, Retry, retryMessage } from '../runtime/retry.js';
 import { effectiveLimits, SoftTimeLimitExceeded, TimeLimitExceeded, withTimeLimits } from '../runtime/time-limit.js';
 import { TASK_SPECS } from '../fixtures/breadth/tasks.js';
+import { CeleryGenError } from '../runtime/errors.js';
 import { loadCapture, toIncoming } from './support/captures.js';
 
 function target(overrides: Partial<ControlTarget> = {}): ControlTarget {
@@ -195,6 +196,14 @@ describe('canvas', () => {
     request.embed = { callbacks: [sig.json], errbacks: [errback(TASK_SPECS.onError, []).json], chain: null, chord: null };
     assert.deepEqual(successContinuations(request, 99, 'celery')[0]!.input.args, [10, 20]);
     assert.deepEqual(errbackContinuations(request, 'celery')[0]!.input.args, [request.id]);
+  });
+
+  test('a nested group in a chain is refused loudly (UNSUPPORTED_CANVAS), not dropped', () => {
+    const request = { ...decoded('celery-5.2/v2-task-add-delay.json') };
+    const nested = { task: 'celery.group', args: [], kwargs: { tasks: [] }, options: { task_id: 'g' }, subtask_type: 'group', immutable: false };
+    request.embed = { callbacks: null, errbacks: null, chain: [nested], chord: null };
+    assert.throws(() => successContinuations(request, 1, 'celery'), (e: unknown) => e instanceof CeleryGenError && e.code === 'UNSUPPORTED_CANVAS');
+    assert.deepEqual(chainFailureTargets(request), [{ taskId: 'g', replyTo: null }]);
   });
 
   test('chain() assigns ids and reply_to and reverses the rest; group() members are plain signatures', () => {
