@@ -26,7 +26,10 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
       throw new TypeError(message);
     },
     onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
+    flaky: (ctx, succeedOn) => {
+      if (ctx.retries < succeedOn) ctx.retry({ countdown: 0.1, exc: new RangeError(`again ${ctx.retries}`) });
+      return ctx.retries;
+    },
     echoPacked: (value) => value,
     prioritized: (tag) => tag,
     limited: () => [Date.now() / 1000],
@@ -49,7 +52,7 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
     await broker?.close([queue]);
   });
 
-  test('celery events sees the TS worker come online, beat, run a success and a failure, and go offline', async () => {
+  test('celery events sees the TS worker come online, beat, run a success, a failure and a retry, and go offline', async () => {
     const receiver = await pythonEventReceiver(20, 'worker-offline');
     try {
       worker = createWorker(app, handlers, { queues: [queue], hostname: node, events: true, handleSignals: false });
@@ -57,7 +60,9 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
       const tasks = createClient(app);
       const ok = await tasks.add.applyAsync([2, 3], {}, { queue });
       const bad = await tasks.fail.applyAsync(['no'], {}, { queue });
+      const retried = await tasks.flaky.applyAsync([1], {}, { queue });
       assert.equal(await ok.get({ timeout: 10_000 }), 5);
+      assert.equal(await retried.get({ timeout: 10_000 }), 1);
       await assert.rejects(bad.get({ timeout: 10_000 }));
       await new Promise((r) => setTimeout(r, 2500)); // at least one heartbeat (every 2 s)
       await worker.stop();
@@ -74,11 +79,14 @@ describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
       const clocks = mine.map((e) => e['clock'] as number);
       assert.deepEqual([...clocks].sort((a, b) => a - b), clocks, 'the Lamport clock only grows');
       assert.equal(seen.workers[node]?.sw_ident, 'celery-gen');
-      assert.equal(seen.workers[node]?.processed, 2, 'processed count from the last worker event');
+      assert.equal(seen.workers[node]?.processed, 4, 'processed count from the last worker event (a retry counts as processed)');
       assert.deepEqual(seen.tasks[ok.id], { state: 'SUCCESS', name: 'tasks.add', worker: node, result: '5', exception: null, retries: 0 });
       const failed = seen.tasks[bad.id]!;
       assert.equal(failed.state, 'FAILURE');
       assert.equal(failed.exception, "TypeError('no')");
+      const retriedEvent = mine.find((e) => e['type'] === 'task-retried' && e['uuid'] === retried.id);
+      assert.equal(retriedEvent?.['exception'], "RangeError('again 0')");
+      assert.equal(seen.tasks[retried.id]?.state, 'SUCCESS');
       const sent = seen.events.find((e) => e['type'] === 'task-sent' && e['uuid'] === ok.id);
       assert.ok(sent, 'the client sent task-sent');
       assert.equal(sent['name'], 'tasks.add');
