@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { type AsyncResult, Celery, CeleryGenError, currentTask, implementTask } from 'celery-gen';
 import { createClient, TASK_SPECS } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, brokerMissing, memoryLogger, queueCounts, rawBroker, uniqueQueue, waitFor } from './support/broker.js';
-import { forceCloseConnections, holdFaultLock, otherTestRuns, rabbitmqctlMissing, restartBroker, waitForBroker, waitForQuietMachine } from './support/reliability.js';
+import { connectionsNamed, forceCloseConnections, holdFaultLock, otherTestRuns, rabbitmqctlMissing, restartBroker, waitForBroker, waitForQuietMachine } from './support/reliability.js';
 
 const TOTAL = 10_000;
 const IN_FLIGHT = 200;
@@ -108,6 +108,8 @@ describe('10,000 tasks through forced connection closes and a broker restart', {
     const faults = (async () => {
       for (const fault of FAULTS) {
         while (settled < fault.at) await new Promise((r) => setTimeout(r, 10));
+        // Each fault hits both apps connected (the worker may still be coming back from the last one).
+        await waitFor(async () => !client.transport.reconnecting && !workerApp.transport.reconnecting && (await connectionsNamed(marker)).length >= 2, 30_000, 'both apps to be connected before the next fault');
         const started = performance.now();
         if (fault.kind === 'restart' && restartAllowed && otherTestRuns().length === 0) {
           await restartBroker(1500);
