@@ -26,7 +26,8 @@ import { startMiniRunner } from './support/redis-runner.js';
 
 const skip = redisPeerMissing();
 const PEER = { broker: REDIS_BROKER_URL, backend: REDIS_BACKEND_URL };
-const CAPTURES = new URL('../../shared/captures/', import.meta.url);
+// Test vectors copied from ../shared/captures, so the suite runs without it.
+const CAPTURES = new URL('../fixtures/messages/celery-5.2/', import.meta.url);
 
 interface RedisCapture {
   task_id: string;
@@ -161,7 +162,7 @@ describe('Redis result backend ↔ Python Celery 5.2.6', { skip }, () => {
     const raw = rawRedis(REDIS_BACKEND_DB);
     try {
       const read = async (file: string) => {
-        const capture = JSON.parse(readFileSync(new URL(`celery-new/${file}`, CAPTURES), 'utf8')) as RedisCapture;
+        const capture = JSON.parse(readFileSync(new URL(`../celery-5.6/${file}`, CAPTURES), 'utf8')) as RedisCapture;
         await raw.set(`celery-task-meta-${capture.task_id}`, capture.value_raw);
         return backend.waitForMeta(capture.task_id, { timeoutMs: 5000 });
       };

@@ -387,7 +387,7 @@ describe('A chord sent by the TS client, as Python 5.2.6 sends one (captured)', 
     const results = rawRedis(REDIS_BACKEND_DB);
     try {
       const chord = await sendChord(app, [1, 2].map((n) => ({ name: TASK_SPECS.add.name, spec: TASK_SPECS.add, args: [n, n], options: { queue } })), { name: TASK_SPECS.tsum.name, spec: TASK_SPECS.tsum });
-      const capture = JSON.parse(readFileSync(new URL('../../shared/captures/v2-task-chord-redis.json', import.meta.url), 'utf8')) as {
+      const capture = JSON.parse(readFileSync(new URL('../fixtures/messages/celery-5.2/v2-task-chord-redis.json', import.meta.url), 'utf8')) as {
         messages: { headers: Record<string, unknown>; body_parsed: [unknown, unknown, { chord: Record<string, unknown> }] }[];
       };
       const ours = (await broker.lrange(queue, 0, -1)).reverse().map((raw) => {
