@@ -62,6 +62,13 @@ export interface CeleryOptions {
    * `serializer=` says otherwise. Python peers must accept it (`accept_content`). @default 'json'
    */
   readonly taskSerializer?: 'json' | 'msgpack';
+  /**
+   * Write kombu 5.3+'s typed JSON envelopes (`{"__type__", "__value__"}`): a `Date` goes out as a
+   * `datetime`, a `Uint8Array` as `bytes`/`base64`, in task arguments and in results. Only for
+   * peers that all run Celery 5.3 or newer: a 5.2 peer would see the envelopes as plain dicts.
+   * Off, dates go out as ISO strings and bytes are refused, which every version reads. @default false
+   */
+  readonly typedJson?: boolean;
   /** Send a `task-sent` event for every published task (Python's `task_send_sent_event`). @default false */
   readonly sendTaskSentEvent?: boolean;
   /**
@@ -143,6 +150,7 @@ export class Celery {
       log: this.logger,
       ...(this.options.resultExpires !== undefined ? { expires: this.options.resultExpires } : {}),
       ...(this.options.brokerTransportOptions?.connectionName !== undefined ? { connectionName: this.options.brokerTransportOptions.connectionName } : {}),
+      ...(this.options.typedJson ? { typedJson: true } : {}),
     });
     return this.#redisBackend;
   }
@@ -185,6 +193,7 @@ export class Celery {
       ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
       queueDeclaration: (queue) => this.#queueDeclaration(queue),
       ...(this.options.taskSerializer !== undefined ? { serializer: this.options.taskSerializer } : {}),
+      ...(this.options.typedJson ? { typedJson: true } : {}),
       ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
     });
     return this.#publisher;
@@ -256,6 +265,7 @@ export class Celery {
       queueDeclaration: (queue) => this.#queueDeclaration(queue),
       mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, this.logger) : startAmqpMailbox(this.transport, node, this.logger)),
       eventSink: this.#eventSink(),
+      ...(this.options.typedJson ? { typedJson: true } : {}),
       ...(this.#brokerKind === 'redis' ? { source: new RedisWorkerSource(this.redisBroker, this.logger) } : {}),
       ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, this.logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
     });

@@ -61,6 +61,8 @@ export interface PublisherDeps {
   readonly queueDeclaration?: (queue: string) => QueueDeclaration;
   /** Python's `task_serializer`: used when neither the call nor the task's `serializer=` names one. @default 'json' */
   readonly serializer?: 'json' | 'msgpack';
+  /** kombu 5.3+ typed JSON envelopes in task bodies (the app's `typedJson`). @default false */
+  readonly typedJson?: boolean;
   /** Called after each confirmed publish (the app sends `task-sent` from here when enabled). */
   readonly onPublished?: (message: OutgoingMessage, route: Route) => void;
   /** Milliseconds a publish waits for the broker, reconnects included. @default 30000 */
@@ -116,6 +118,7 @@ export class TaskPublisher {
       ...optional('serializer', (options.serializer ?? taskOptions.serializer ?? this.#deps.serializer) as 'json' | 'msgpack' | undefined),
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
+      ...optional('typedJson', this.#deps.typedJson),
       ...(options.link !== undefined || options.linkError !== undefined ? { embed: { callbacks: embedList(options.link), errbacks: embedList(options.linkError) } } : {}),
     };
     if (input.ignoreResult) {

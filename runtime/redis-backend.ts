@@ -96,6 +96,8 @@ export interface RedisResultBackendOptions {
   readonly chordOrdered?: boolean;
   /** Prefix of the connection names `CLIENT LIST` shows (`<prefix>-results`, `<prefix>-results-sub`). @default 'celery-gen' */
   readonly connectionName?: string;
+  /** Store results in kombu 5.3+ typed JSON envelopes (the app's `typedJson`). @default false */
+  readonly typedJson?: boolean;
 }
 
 export type MetaListener = (meta: RedisResultMeta) => void;
@@ -138,6 +140,7 @@ export class RedisResultBackend {
   readonly chordOrdered: boolean;
   readonly #log: RedisLog;
   readonly #name: string;
+  readonly #typedJson: boolean;
   #client: Redis | undefined;
   #subscriber: Redis | undefined;
   /** channel → listeners; a channel is subscribed while it has any. */
@@ -151,6 +154,7 @@ export class RedisResultBackend {
     this.expires = options.expires === undefined ? 86_400 : options.expires;
     this.chordOrdered = options.chordOrdered ?? true;
     this.#name = options.connectionName ?? 'celery-gen';
+    this.#typedJson = options.typedJson ?? false;
   }
 
   get redactedUrl(): string {
@@ -188,7 +192,7 @@ export class RedisResultBackend {
   async store(taskId: string, request: StoreRequest): Promise<boolean> {
     const current = await this.getMeta(taskId);
     if (current?.status === 'SUCCESS') return false;
-    await this.set(this.keyForTask(taskId), encodeJson(buildResultMeta(taskId, request)));
+    await this.set(this.keyForTask(taskId), encodeJson(buildResultMeta(taskId, request), { typed: this.#typedJson }));
     return true;
   }
 

@@ -79,6 +79,8 @@ export interface WorkerDeps {
   readonly eventSink?: EventSink;
   /** The app, handed to handlers in their context. */
   readonly app?: Celery;
+  /** Results in kombu 5.3+ typed JSON envelopes (the app's `typedJson`). @default false */
+  readonly typedJson?: boolean;
 }
 
 /** An error Python can rebuild by name: `exc_type` is `name`, `exc_message` `[message]`. */
@@ -397,7 +399,7 @@ export class CeleryWorker implements Worker {
     }
     let payload: EncodedResult;
     try {
-      payload = encodeResult(meta);
+      payload = encodeResult(meta, { typed: this.#deps.typedJson ?? false });
     } catch (error) {
       // A value JSON cannot carry (BigInt, a cycle): the caller still gets an answer.
       this.#deps.logger.error(`cannot encode the result of ${meta.task_id}: ${messageOf(error)}`);
