@@ -5,6 +5,7 @@
  */
 import type { Signature } from './canvas.js';
 import type { Celery } from './celery.js';
+import type { ResultMeta } from './protocol.js';
 import type { RetryOptions } from './retry.js';
 import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from './spec.js';
 
@@ -53,6 +54,12 @@ export interface AsyncResult<R> {
   readonly id: string;
   /** The last state seen for this task ('PENDING' until something arrives). */
   readonly state: TaskState;
+  /** Every state reported so far, in arrival order (e.g. STARTED, RETRY, STARTED, SUCCESS). */
+  readonly states: readonly TaskState[];
+  /** True once the task is SUCCESS, FAILURE or REVOKED. */
+  readonly ready: boolean;
+  /** Calls `listener` on every state reported (STARTED, RETRY, then the final one); returns an unsubscribe function. */
+  onState(listener: (state: TaskState, meta: ResultMeta) => void): () => void;
   /** Resolves with the result on SUCCESS; rejects with `TaskError` on FAILURE/REVOKED, `TimeoutError` on timeout. */
   get(options?: GetOptions): Promise<R>;
 }

@@ -73,7 +73,7 @@ test('types: an app type-checks against the installed package under strict NodeN
   writeFileSync(
     join(app, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, exactOptionalPropertyTypes: true, types: [] },
+      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, exactOptionalPropertyTypes: true, types: [], lib: ['ES2022', 'DOM'] },
       files: ['app.ts'],
     }),
   );
@@ -82,6 +82,7 @@ test('types: an app type-checks against the installed package under strict NodeN
     `import { Celery, type AsyncResult } from 'celery-gen';
      const app = new Celery({ broker: 'amqp://guest:guest@127.0.0.1:5672//', backend: 'rpc://' });
      export const sent: Promise<AsyncResult<unknown>> = app.sendTask('proj.tasks.add', [2, 3]);
+     export const watched = sent.then((r) => r.onState((state) => console.log(state, r.states.length, r.ready)));
      // @ts-expect-error the broker URL is a string
      new Celery({ broker: 42 });
     `,
