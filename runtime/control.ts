@@ -197,7 +197,7 @@ const COMMANDS: Readonly<Record<string, Handler>> = {
     const ids = taskIds(args['task_id']);
     for (const id of ids) target.revoked.add(id);
     target.onRevoke?.(ids);
-    // A JS handler cannot be killed: terminate only stops the wait (documented in docs/breadth.md).
+    // A JS handler cannot be killed: terminate only stops the wait (documented in the README, "Remote control").
     return { ok: `tasks ${ids.join(', ')} flagged as revoked` };
   },
   registered: (target) => [...target.registered()].sort(),
