@@ -6,13 +6,13 @@
  * refuses it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Celery, CeleryGenError, TaskError, type Worker } from 'celery-gen';
+import { describe, test } from 'node:test';
+import { CeleryGenError, TaskError } from 'celery-gen';
 import { applySignature, chain, chord, errback, group, immutable, signature, step } from '../runtime/canvas.js';
-import { TASK_SPECS, createClient, createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls, pythonChain, startBreadthWorker } from './support/breadth.js';
-import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
-import { peerMissing, type PythonWorker } from './support/python.js';
+import { TASK_SPECS, createClient } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonCalls, pythonChain, useBreadthPeers } from './support/breadth.js';
+import { uniqueQueue, waitFor } from './support/broker.js';
+import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
 
@@ -20,7 +20,7 @@ describe('canvas', { skip }, () => {
   const tsQueue = uniqueQueue('breadth_canvas_ts');
   const pyQueue = uniqueQueue('breadth_canvas_py');
   const calls: string[] = [];
-  const handlers: TaskHandlers = {
+  const handlers = breadthHandlers({
     add: (x, y) => {
       calls.push(`add(${x}, ${y})`);
       return x + y;
@@ -29,8 +29,6 @@ describe('canvas', { skip }, () => {
       calls.push(`mul(${x}, ${y})`);
       return x * y;
     },
-    stamp: () => [Date.now() / 1000],
-    sleepFor: (seconds) => seconds,
     fail: (message) => {
       calls.push(`fail(${message})`);
       throw new RangeError(message);
@@ -39,31 +37,8 @@ describe('canvas', { skip }, () => {
       calls.push(`on_error(${id})`);
       return `errback:${id}`;
     },
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
-  let app: Celery;
-  let worker: Worker;
-  let python: PythonWorker;
-  let broker: RawBroker;
-
-  before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    worker = createWorker(app, handlers, { queues: [tsQueue], concurrency: 2, handleSignals: false });
-    await worker.start();
-    python = await startBreadthWorker([pyQueue]);
-    broker = await rawBroker();
   });
-
-  after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await python?.stop();
-    await broker?.close([tsQueue, pyQueue]);
-  });
+  const peers = useBreadthPeers(handlers, { tsQueue, pyQueue, worker: { concurrency: 2 } });
 
   test('a Python-built chain finishes on the TS worker', async () => {
     calls.length = 0;
@@ -122,31 +97,31 @@ describe('canvas', { skip }, () => {
       signature(TASK_SPECS.add, [1, 2], {}, { queue: pyQueue }),
       step(TASK_SPECS.mul, [10], {}, { queue: pyQueue }),
       step(TASK_SPECS.add, [5], {}, { queue: pyQueue }),
-    ).applyAsync(app);
+    ).applyAsync(peers.app);
     const value: number = await result.get({ timeout: 15_000 });
     assert.equal(value, 35);
   });
 
   test('a TS-built chain across both workers, and a TS group on the Python worker', async () => {
     calls.length = 0;
-    const result = await chain(signature(TASK_SPECS.add, [2, 2], {}, { queue: pyQueue }), step(TASK_SPECS.mul, [3], {}, { queue: tsQueue })).applyAsync(app);
+    const result = await chain(signature(TASK_SPECS.add, [2, 2], {}, { queue: pyQueue }), step(TASK_SPECS.mul, [3], {}, { queue: tsQueue })).applyAsync(peers.app);
     assert.equal(await result.get({ timeout: 15_000 }), 12);
     assert.deepEqual(calls, ['mul(4, 3)']);
-    const grouped = await group(signature(TASK_SPECS.add, [1, 1], {}, { queue: pyQueue }), signature(TASK_SPECS.mul, [3, 3], {}, { queue: pyQueue })).applyAsync(app);
+    const grouped = await group(signature(TASK_SPECS.add, [1, 1], {}, { queue: pyQueue }), signature(TASK_SPECS.mul, [3, 3], {}, { queue: pyQueue })).applyAsync(peers.app);
     const values: [number, number] = await grouped.get({ timeout: 15_000 });
     assert.deepEqual(values, [2, 9]);
   });
 
   test('link from the typed TS client: the Python worker calls a callback the TS worker runs', async () => {
     calls.length = 0;
-    const tasks = createClient(app);
+    const tasks = createClient(peers.app);
     const result = await tasks.add.applyAsync([2, 3], {}, { queue: pyQueue, link: step(TASK_SPECS.mul, [7], {}, { queue: tsQueue }) });
     assert.equal(await result.get({ timeout: 15_000 }), 5);
     await waitFor(() => calls.includes('mul(5, 7)'), 10_000, 'the callback on the TS worker');
   });
 
   test('link_error from TS to the Python worker: the errback runs there with the failed id', async () => {
-    const failing = await applySignature(app, signature(TASK_SPECS.fail, ['nope'], {}, { queue: pyQueue }), {
+    const failing = await applySignature(peers.app, signature(TASK_SPECS.fail, ['nope'], {}, { queue: pyQueue }), {
       linkError: errback(TASK_SPECS.onError, [], {}, { queue: tsQueue }),
     });
     await assert.rejects(failing.get({ timeout: 15_000 }), (e: unknown) => e instanceof TaskError && e.excType === 'ValueError');
@@ -155,7 +130,7 @@ describe('canvas', { skip }, () => {
 
   test('a chord needs a key-value result backend: refused on rpc://, as Python refuses it', async () => {
     await assert.rejects(
-      chord([signature(TASK_SPECS.add, [1, 1])], immutable(TASK_SPECS.stamp, ['x'])).applyAsync(app),
+      chord([signature(TASK_SPECS.add, [1, 1])], immutable(TASK_SPECS.stamp, ['x'])).applyAsync(peers.app),
       (e: unknown) => e instanceof CeleryGenError && e.code === 'CHORD_UNSUPPORTED',
     );
   });

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Celery, type Worker } from 'celery-gen';
-import { createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { celeryCli } from './support/breadth.js';
+import { createWorker } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, celeryCli } from './support/breadth.js';
 import { memoryLogger } from './support/broker.js';
 import { holdRedisTestLock, REDIS_BACKEND_URL, REDIS_BROKER_URL, redisPeerMissing, runDriver, uniqueQueue } from './support/redis.js';
 
@@ -17,21 +17,7 @@ const skip = redisPeerMissing();
 describe('remote control over the Redis broker: Python → TS worker', { skip }, () => {
   const queue = uniqueQueue('breadth_control_redis');
   const node = `cgrd-${randomBytes(3).toString('hex')}@breadth`;
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
-    stamp: () => [Date.now() / 1000],
-    sleepFor: (seconds) => seconds,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
+  const handlers = breadthHandlers();
   let app: Celery;
   let worker: Worker;
 

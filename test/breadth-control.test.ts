@@ -4,11 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { Celery, type Worker } from 'celery-gen';
-import { createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { celeryCli, pythonCalls } from './support/breadth.js';
-import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
+import { describe, test } from 'node:test';
+import { breadthHandlers, celeryCli, pythonCalls, useBreadthPeers } from './support/breadth.js';
+import { uniqueQueue, waitFor } from './support/broker.js';
 import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
@@ -18,9 +16,7 @@ describe('remote control: Python celery inspect/control → TS worker', { skip }
   const node = `cgts-${randomBytes(3).toString('hex')}@breadth`;
   const ran: string[] = [];
   let sleeping: (() => void) | undefined;
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
+  const handlers = breadthHandlers({
     stamp: (tag) => {
       ran.push(tag);
       return [Date.now() / 1000];
@@ -30,32 +26,8 @@ describe('remote control: Python celery inspect/control → TS worker', { skip }
         sleeping = () => resolve(seconds);
         setTimeout(() => resolve(seconds), seconds * 1000);
       }),
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
-  let app: Celery;
-  let worker: Worker;
-  let broker: RawBroker;
-
-  before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    worker = createWorker(app, handlers, { queues: [queue], concurrency: 1, hostname: node, handleSignals: false });
-    await worker.start();
-    broker = await rawBroker();
   });
-
-  after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await broker?.close([queue]);
-  });
+  useBreadthPeers(handlers, { tsQueue: queue, worker: { concurrency: 1, hostname: node } });
 
   test('`celery inspect ping` and `inspect registered` list the TS worker and its tasks', async () => {
     const ping = await celeryCli(['inspect', 'ping', '-d', node, '--json']);

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Celery, type Worker } from 'celery-gen';
-import { createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls } from './support/breadth.js';
+import { createWorker } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonCalls } from './support/breadth.js';
 import { memoryLogger } from './support/broker.js';
 import { holdRedisTestLock, REDIS_BROKER_URL, redisPeerMissing, uniqueQueue } from './support/redis.js';
 
@@ -16,24 +16,12 @@ const skip = redisPeerMissing();
 describe('ETA and expires over the Redis broker: Python client → TS worker', { skip }, () => {
   const queue = uniqueQueue('breadth_eta_redis');
   const ran: string[] = [];
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
+  const handlers = breadthHandlers({
     stamp: (tag) => {
       ran.push(tag);
       return [Date.now() / 1000];
     },
-    sleepFor: (seconds) => seconds,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
+  });
   let app: Celery;
   let worker: Worker;
 

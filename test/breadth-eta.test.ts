@@ -5,12 +5,12 @@
  * from the TS client.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Celery, TaskError, type Worker } from 'celery-gen';
-import { createClient, createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls, startBreadthWorker } from './support/breadth.js';
-import { BROKER_URL, memoryLogger, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
-import { peerMissing, type PythonWorker } from './support/python.js';
+import { describe, test } from 'node:test';
+import { TaskError } from 'celery-gen';
+import { createClient } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonCalls, useBreadthPeers } from './support/breadth.js';
+import { queueCounts, uniqueQueue, waitFor } from './support/broker.js';
+import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
 const TOLERANCE_S = 0.75;
@@ -20,47 +20,18 @@ describe('ETA and expires', { skip }, () => {
   const pyQueue = uniqueQueue('breadth_eta_py');
   const ran: string[] = [];
   const limitedRuns: number[] = [];
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
+  const handlers = breadthHandlers({
     stamp: (tag) => {
       ran.push(tag);
       return [Date.now() / 1000];
     },
-    sleepFor: (seconds) => seconds,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
     limited: () => {
       limitedRuns.push(Date.now() / 1000);
       return [Date.now() / 1000];
     },
-    tooSlow: (seconds) => seconds,
-  };
-  let app: Celery;
-  let worker: Worker;
-  let python: PythonWorker;
-  let broker: RawBroker;
-
-  before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    // Concurrency 1: a held ETA message must not take the only slot.
-    worker = createWorker(app, handlers, { queues: [tsQueue], concurrency: 1, handleSignals: false });
-    await worker.start();
-    python = await startBreadthWorker([pyQueue]);
-    broker = await rawBroker();
   });
-
-  after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await python?.stop();
-    await broker?.close([tsQueue, pyQueue]);
-  });
+  // Concurrency 1: a held ETA message must not take the only slot.
+  const peers = useBreadthPeers(handlers, { tsQueue, pyQueue, worker: { concurrency: 1 } });
 
   test('Python countdown → TS worker: run after the countdown, without blocking a later task', async () => {
     ran.length = 0;
@@ -71,7 +42,7 @@ describe('ETA and expires', { skip }, () => {
     ]);
     // While the ETA message is held, the later one was delivered too (prefetch grew from 1).
     await waitFor(() => ran.includes('now'), 5_000, 'the later task to run while the ETA task waits');
-    const counts = await queueCounts(broker, tsQueue);
+    const counts = await queueCounts(peers.broker, tsQueue);
     assert.equal(counts.messages, 0, 'the held ETA message is unacked at the worker, not back in the queue');
     assert.ok(!ran.includes('late'));
     const [late, now] = await pending;
@@ -115,7 +86,7 @@ describe('ETA and expires', { skip }, () => {
   });
 
   test('TS countdown → Python worker: honoured, and a later task is not blocked', async () => {
-    const tasks = createClient(app);
+    const tasks = createClient(peers.app);
     const sent = Date.now() / 1000;
     const late = await tasks.stamp.applyAsync(['late'], {}, { queue: pyQueue, countdown: 2 });
     const now = await tasks.stamp.applyAsync(['now'], {}, { queue: pyQueue });
@@ -127,7 +98,7 @@ describe('ETA and expires', { skip }, () => {
   });
 
   test('TS expires → Python worker: REVOKED arrives as a TaskError', async () => {
-    const tasks = createClient(app);
+    const tasks = createClient(peers.app);
     const result = await tasks.stamp.applyAsync(['expired'], {}, { queue: pyQueue, countdown: 2, expires: 1 });
     await assert.rejects(result.get({ timeout: 10_000 }), (error: unknown) => {
       assert.ok(error instanceof TaskError);

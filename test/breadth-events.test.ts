@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { Celery, type Worker } from 'celery-gen';
-import { createClient, createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonEventReceiver } from './support/breadth.js';
+import { createClient, createWorker } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonEventReceiver } from './support/breadth.js';
 import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
 import { peerMissing } from './support/python.js';
 
@@ -17,24 +17,15 @@ const skip = peerMissing();
 describe('events: TS worker → Python app.events.Receiver', { skip }, () => {
   const queue = uniqueQueue('breadth_events');
   const node = `cgev-${randomBytes(3).toString('hex')}@breadth`;
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
-    stamp: () => [Date.now() / 1000],
-    sleepFor: (seconds) => seconds,
+  const handlers = breadthHandlers({
     fail: (message) => {
       throw new TypeError(message);
     },
-    onError: (id) => `errback:${id}`,
     flaky: (ctx, succeedOn) => {
       if (ctx.retries < succeedOn) ctx.retry({ countdown: 0.1, exc: new RangeError(`again ${ctx.retries}`) });
       return ctx.retries;
     },
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
+  });
   let app: Celery;
   let worker: Worker;
   let broker: RawBroker;

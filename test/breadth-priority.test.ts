@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Celery, type Worker } from 'celery-gen';
-import { createClient, createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls, startBreadthWorker } from './support/breadth.js';
+import { createClient, createWorker } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonCalls, startBreadthWorker } from './support/breadth.js';
 import { BROKER_URL, memoryLogger, queueCounts, rawBroker, waitFor, type RawBroker } from './support/broker.js';
 import { peerMissing, type PythonWorker } from './support/python.js';
 
@@ -19,24 +19,12 @@ const QUEUE = 'cg_test_breadth_priority';
 
 describe('priority and per-task queue', { skip }, () => {
   const order: string[] = [];
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
-    stamp: () => [Date.now() / 1000],
-    sleepFor: (seconds) => seconds,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
+  const handlers = breadthHandlers({
     prioritized: (tag) => {
       order.push(tag);
       return tag;
     },
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
+  });
   const options = { queueArguments: { [QUEUE]: { 'x-max-priority': 10 } } };
   let app: Celery;
   let broker: RawBroker;

@@ -5,12 +5,12 @@
  * No `expires` here: Celery 5.2's own retry drops messages that carry one.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Celery, TaskError, type RpcAsyncResult, type Worker } from 'celery-gen';
-import { createClient, createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls, startBreadthWorker } from './support/breadth.js';
-import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
-import { peerMissing, type PythonWorker } from './support/python.js';
+import { describe, test } from 'node:test';
+import { TaskError, type RpcAsyncResult } from 'celery-gen';
+import { createClient } from '../fixtures/breadth/tasks.js';
+import { breadthHandlers, pythonCalls, useBreadthPeers } from './support/breadth.js';
+import { uniqueQueue } from './support/broker.js';
+import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
 
@@ -22,44 +22,14 @@ describe('retries', { skip }, () => {
   const tsQueue = uniqueQueue('breadth_retry_ts');
   const pyQueue = uniqueQueue('breadth_retry_py');
   const attempts: { id: string; retries: number; app: unknown }[] = [];
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
-    stamp: () => [Date.now() / 1000],
-    sleepFor: (seconds) => seconds,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
+  const handlers = breadthHandlers({
     flaky: (ctx, succeedOn) => {
       attempts.push({ id: ctx.id, retries: ctx.retries, app: ctx.app });
       if (ctx.retries < succeedOn) ctx.retry({ exc: new RuntimeError(`attempt ${ctx.retries}`), countdown: 0.2 });
       return ctx.retries;
     },
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
-    tooSlow: (seconds) => seconds,
-  };
-  let app: Celery;
-  let worker: Worker;
-  let python: PythonWorker;
-  let broker: RawBroker;
-
-  before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    worker = createWorker(app, handlers, { queues: [tsQueue], concurrency: 2, handleSignals: false });
-    await worker.start();
-    python = await startBreadthWorker([pyQueue]);
-    broker = await rawBroker();
   });
-
-  after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await python?.stop();
-    await broker?.close([tsQueue, pyQueue]);
-  });
+  const peers = useBreadthPeers(handlers, { tsQueue, pyQueue, worker: { concurrency: 2 } });
 
   test('Python client → TS worker: retries counted, success after one retry, FAILURE after max_retries=2', async () => {
     attempts.length = 0;
@@ -78,11 +48,11 @@ describe('retries', { skip }, () => {
     const runs = attempts.filter((a) => a.id === exhausted.id).map((a) => a.retries);
     assert.deepEqual(runs, [0, 1, 2]);
     assert.deepEqual(attempts.filter((a) => a.id === once.id).map((a) => a.retries), [0, 1]);
-    assert.ok(attempts.every((a) => a.app === app), 'the context carries the app');
+    assert.ok(attempts.every((a) => a.app === peers.app), 'the context carries the app');
   });
 
   test('TS client → Python worker: a retrying Python task is awaited through RETRY to its result', async () => {
-    const tasks = createClient(app);
+    const tasks = createClient(peers.app);
     const once = (await tasks.flaky.applyAsync([1], {}, { queue: pyQueue })) as RpcAsyncResult<number>;
     assert.equal(await once.get({ timeout: 15_000 }), 1);
     assert.ok(once.states.includes('RETRY'), `states seen: ${once.states.join(', ')}`);

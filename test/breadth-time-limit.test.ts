@@ -4,11 +4,9 @@
  * billiard's TimeLimitExceeded, and the worker keeps serving.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Celery, type Worker } from 'celery-gen';
-import { createWorker, type TaskHandlers } from '../fixtures/breadth/tasks.js';
-import { pythonCalls } from './support/breadth.js';
-import { BROKER_URL, memoryLogger, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
+import { describe, test } from 'node:test';
+import { breadthHandlers, pythonCalls, useBreadthPeers } from './support/breadth.js';
+import { uniqueQueue } from './support/broker.js';
 import { peerMissing } from './support/python.js';
 
 const skip = peerMissing();
@@ -22,37 +20,11 @@ const sleep = (seconds: number) => {
 
 describe('time limits: Python client → TS worker', { skip }, () => {
   const queue = uniqueQueue('breadth_time_limit');
-  const handlers: TaskHandlers = {
-    add: (x, y) => x + y,
-    mul: (x, y) => x * y,
-    stamp: () => [Date.now() / 1000],
+  const handlers = breadthHandlers({
     sleepFor: sleep,
-    fail: (message) => {
-      throw new Error(message);
-    },
-    onError: (id) => `errback:${id}`,
-    flaky: (ctx) => ctx.retries,
-    echoPacked: (value) => value,
-    prioritized: (tag) => tag,
-    limited: () => [Date.now() / 1000],
     tooSlow: sleep,
-  };
-  let app: Celery;
-  let worker: Worker;
-  let broker: RawBroker;
-
-  before(async () => {
-    app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
-    worker = createWorker(app, handlers, { queues: [queue], concurrency: 4, handleSignals: false });
-    await worker.start();
-    broker = await rawBroker();
   });
-
-  after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await broker?.close([queue]);
-  });
+  useBreadthPeers(handlers, { tsQueue: queue, worker: { concurrency: 4 } });
 
   test('decorator time_limit=1 and a per-call time_limit end in TimeLimitExceeded, a soft_time_limit in SoftTimeLimitExceeded; an in-limit task succeeds', async () => {
     sleepStarts.length = 0;

@@ -3,8 +3,11 @@
  * worker and client driver of fixtures/breadth, and the `celery` CLI run against it.
  */
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BROKER_URL } from './broker.js';
+import { Celery, type Worker, type WorkerOptions } from 'celery-gen';
+import { createWorker, type TaskHandlers } from '../../fixtures/breadth/tasks.js';
+import { BROKER_URL, memoryLogger, rawBroker, type RawBroker } from './broker.js';
 import { PYTHON, startPythonWorker, type PythonOutcome, type PythonWorker } from './python.js';
 
 export const BREADTH_DIR = fileURLToPath(new URL('../../fixtures/breadth/', import.meta.url));
@@ -12,6 +15,68 @@ export const BREADTH_DIR = fileURLToPath(new URL('../../fixtures/breadth/', impo
 /** A Python worker (`-P solo`) of the breadth app on `queues`. */
 export function startBreadthWorker(queues: readonly string[]): Promise<PythonWorker> {
   return startPythonWorker(queues.join(','), { cwd: BREADTH_DIR });
+}
+
+/** Handlers for every breadth task that just answer; a test overrides the ones it watches. */
+export function breadthHandlers(overrides: Partial<TaskHandlers> = {}): TaskHandlers {
+  return {
+    add: (x, y) => x + y,
+    mul: (x, y) => x * y,
+    stamp: () => [Date.now() / 1000],
+    sleepFor: (seconds) => seconds,
+    fail: (message) => {
+      throw new Error(message);
+    },
+    onError: (id) => `errback:${id}`,
+    flaky: (ctx) => ctx.retries,
+    echoPacked: (value) => value,
+    prioritized: (tag) => tag,
+    limited: () => [Date.now() / 1000],
+    tooSlow: (seconds) => seconds,
+    ...overrides,
+  };
+}
+
+/** What {@link useBreadthPeers} starts; each field is set once the describe's `before` hook ran. */
+export interface BreadthPeers {
+  app: Celery;
+  worker: Worker;
+  broker: RawBroker;
+}
+
+export interface BreadthPeerOptions {
+  /** The queue the TS worker consumes. */
+  readonly tsQueue: string;
+  /** When set, a Python worker of the breadth app consumes it. */
+  readonly pyQueue?: string;
+  /** Further queues the test creates, deleted after it. */
+  readonly extraQueues?: readonly string[];
+  readonly worker?: Omit<WorkerOptions, 'queues' | 'handleSignals'>;
+}
+
+/**
+ * Registers the enclosing describe's hooks for the two-sided breadth tests: a TS worker of
+ * the breadth app on RabbitMQ (rpc:// results), optionally a Python worker, and a raw
+ * channel; `after` stops whatever `before` got to start and deletes the queues.
+ */
+export function useBreadthPeers(handlers: TaskHandlers, options: BreadthPeerOptions): BreadthPeers {
+  const peers: Partial<BreadthPeers> = {};
+  let python: PythonWorker | undefined;
+  before(async () => {
+    peers.app = new Celery({ broker: BROKER_URL, logger: memoryLogger().logger });
+    peers.worker = createWorker(peers.app, handlers, { ...options.worker, queues: [options.tsQueue], handleSignals: false });
+    await peers.worker.start();
+    if (options.pyQueue !== undefined) python = await startBreadthWorker([options.pyQueue]);
+    peers.broker = await rawBroker();
+  });
+  after(async () => {
+    await peers.worker?.stop();
+    await peers.app?.close();
+    await python?.stop();
+    const queues = [options.tsQueue, ...(options.pyQueue === undefined ? [] : [options.pyQueue]), ...(options.extraQueues ?? [])];
+    await peers.broker?.close(queues);
+  });
+  return peers as BreadthPeers;
 }
 
 interface Spawned {
