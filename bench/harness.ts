@@ -29,6 +29,42 @@ export async function medianMs(fn: () => unknown, runs = 7, warmup = 1): Promise
   return median(times);
 }
 
+/** Runs `job(0)`..`job(n - 1)` with at most `window` in flight, as a publisher with a bounded confirm window does. */
+export async function windowed(n: number, window: number, job: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await job(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
+}
+
+/** A worker set up by a drain benchmark, connected but not yet consuming. */
+export interface DrainWorker {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Tasks per second for a worker to run `n` tasks already queued. `setup` gets the callback
+ * each task run must call and returns the worker once it is connected, so the clock
+ * measures consuming only. Structural (no runtime import): runtime.bench.ts loads the
+ * runtime from the packed build.
+ */
+export async function drainRate(n: number, setup: (ran: () => void) => Promise<DrainWorker>): Promise<number> {
+  let done = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const worker = await setup(() => {
+    if (++done === n) finish();
+  });
+  const start = performance.now();
+  await worker.start();
+  await finished;
+  const seconds = (performance.now() - start) / 1000;
+  await worker.close();
+  return n / seconds;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

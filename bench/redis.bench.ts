@@ -15,7 +15,7 @@ import { Celery, defineTask, implementTask, silentLogger } from 'celery-gen';
 import { encodeTaskMessage } from '../runtime/protocol.js';
 import { decodeEnvelope, encodeEnvelope, encodeUnackedEntry } from '../runtime/redis-envelope.js';
 import { envelopeFromTaskMessage } from '../runtime/redis-messages.js';
-import { median, report, type Comparison } from './harness.js';
+import { drainRate, median, report, windowed, type Comparison } from './harness.js';
 
 const URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 const PUBLISH_N = Number(process.env.BENCH_PUBLISH_N ?? 5000);
@@ -35,14 +35,6 @@ const ADD = defineTask<[x: number, y: number], { x?: number; y?: number }, numbe
 });
 
 const queueName = (what: string) => `cg_bench_${what}_${randomBytes(3).toString('hex')}`;
-
-async function windowed(n: number, window: number, job: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < n) await job(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
-}
 
 function envelope(i: number, ignoreResult: boolean): string {
   const message = encodeTaskMessage({ id: randomUUID(), task: ADD.name, args: [i, 1], kwargs: {}, replyTo: '', origin: 'bench', ignoreResult });
@@ -76,26 +68,20 @@ async function fill(redis: Redis, queue: string, n: number): Promise<void> {
 
 async function drainOurs(redis: Redis, queue: string): Promise<number> {
   await fill(redis, queue, DRAIN_N);
-  const app = new Celery({ broker: URL, backend: URL, logger: silentLogger });
-  let done = 0;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const worker = app.createWorker(
-    [
-      implementTask(ADD, (x: number, y: number) => {
-        if (++done === DRAIN_N) finish();
-        return x + y;
-      }),
-    ],
-    { queues: [queue], concurrency: PREFETCH, handleSignals: false },
-  );
-  await app.redisBroker.connect();
-  const start = performance.now();
-  await worker.start();
-  await finished;
-  const seconds = (performance.now() - start) / 1000;
-  await app.close();
-  return DRAIN_N / seconds;
+  return drainRate(DRAIN_N, async (ran) => {
+    const app = new Celery({ broker: URL, backend: URL, logger: silentLogger });
+    const worker = app.createWorker(
+      [
+        implementTask(ADD, (x: number, y: number) => {
+          ran();
+          return x + y;
+        }),
+      ],
+      { queues: [queue], concurrency: PREFETCH, handleSignals: false },
+    );
+    await app.redisBroker.connect();
+    return { start: () => worker.start(), close: () => app.close() };
+  });
 }
 
 async function drainRaw(redis: Redis, queue: string): Promise<number> {

@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { median, percentile, report, type Comparison } from './harness.js';
+import { drainRate, median, percentile, report, windowed, type Comparison } from './harness.js';
 
 type Runtime = typeof import('../runtime/index.js');
 type Protocol = typeof import('../runtime/protocol.js');
@@ -72,14 +72,6 @@ const ADD = defineTask<[x: number, y: number], { x?: number; y?: number }, numbe
 const queueName = (what: string) => `cg_bench_${what}_${randomBytes(3).toString('hex')}`;
 
 /** Runs `n` async jobs with at most `window` in flight. */
-async function windowed(n: number, window: number, job: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < n) await job(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
-}
-
 function confirmedPublish(channel: ConfirmChannel, queue: string, body: Buffer, options: amqp.Options.Publish): Promise<void> {
   return new Promise((resolve, reject) => channel.publish('', queue, body, options, (err: unknown) => (err ? reject(err) : resolve())));
 }
@@ -135,26 +127,20 @@ async function fill(connection: ChannelModel, queue: string, n: number): Promise
 
 async function drainOurs(connection: ChannelModel, queue: string): Promise<number> {
   await fill(connection, queue, DRAIN_N);
-  const app = new Celery({ broker: BROKER, logger: silentLogger });
-  let done = 0;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const worker = app.createWorker(
-    [
-      implementTask(ADD, (x: number, y: number) => {
-        if (++done === DRAIN_N) finish();
-        return x + y;
-      }),
-    ],
-    { queues: [queue], concurrency: PREFETCH, handleSignals: false },
-  );
-  await app.transport.connect();
-  const start = performance.now();
-  await worker.start();
-  await finished;
-  const seconds = (performance.now() - start) / 1000;
-  await app.close();
-  return DRAIN_N / seconds;
+  return drainRate(DRAIN_N, async (ran) => {
+    const app = new Celery({ broker: BROKER, logger: silentLogger });
+    const worker = app.createWorker(
+      [
+        implementTask(ADD, (x: number, y: number) => {
+          ran();
+          return x + y;
+        }),
+      ],
+      { queues: [queue], concurrency: PREFETCH, handleSignals: false },
+    );
+    await app.transport.connect();
+    return { start: () => worker.start(), close: () => app.close() };
+  });
 }
 
 async function drainRaw(connection: ChannelModel, queue: string): Promise<number> {
