@@ -11,26 +11,9 @@ import { Celery, TaskError, silentLogger } from 'celery-gen';
 import { decodeTaskMessage } from '../runtime/protocol.js';
 import { createClient } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, brokerMissing, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
+import { PYTHON_V2_HEADER_ORDER } from './support/captures.js';
 import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
 
-const PYTHON_V2_HEADERS = [
-  'lang',
-  'task',
-  'id',
-  'shadow',
-  'eta',
-  'expires',
-  'group',
-  'group_index',
-  'retries',
-  'timelimit',
-  'root_id',
-  'parent_id',
-  'argsrepr',
-  'kwargsrepr',
-  'origin',
-  'ignore_result',
-];
 const GET = { timeout: 15_000 };
 
 describe('published message shape', { skip: await brokerMissing() }, () => {
@@ -62,7 +45,7 @@ describe('published message shape', { skip: await brokerMissing() }, () => {
     assert.equal(properties.correlationId, result.id);
     assert.equal(properties.replyTo, app.results.queue);
     const headers = properties.headers ?? {};
-    assert.deepEqual(Object.keys(headers), PYTHON_V2_HEADERS);
+    assert.deepEqual(Object.keys(headers), PYTHON_V2_HEADER_ORDER);
     assert.deepEqual(
       { ...headers, origin: undefined },
       {

@@ -6,35 +6,17 @@ import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { ProtocolError } from '../runtime/errors.js';
 import { decodeTaskMessage, encodeTaskMessage, type Embed, type TaskMessageInput } from '../runtime/protocol.js';
-import { bodyBytes, CAPTURE_DIRS, captureFiles, loadCapture, unwrapCaptureBytes, type CapturedMessage } from './support/captures.js';
+import { bodyBytes, CAPTURE_DIRS, captureFiles, loadCapture, PYTHON_V2_HEADER_ORDER, unwrapCaptureBytes, type CapturedMessage } from './support/captures.js';
 
 const require = createRequire(import.meta.url);
 const codec = require('amqplib/lib/codec') as { encodeTable(buffer: Buffer, value: unknown, offset: number): number };
 
-const V2_HEADER_ORDER = [
-  'lang',
-  'task',
-  'id',
-  'shadow',
-  'eta',
-  'expires',
-  'group',
-  'group_index',
-  'retries',
-  'timelimit',
-  'root_id',
-  'parent_id',
-  'argsrepr',
-  'kwargsrepr',
-  'origin',
-  'ignore_result',
-];
 
 /** The apply_async() inputs that produced a captured message. */
 function inputFor(message: CapturedMessage): TaskMessageInput {
   const h = message.headers ?? {};
   const body = unwrapCaptureBytes(message.body_parsed) as [unknown[], Record<string, unknown>, Partial<Embed>];
-  const extra = Object.fromEntries(Object.entries(h).filter(([k]) => !V2_HEADER_ORDER.includes(k)));
+  const extra = Object.fromEntries(Object.entries(h).filter(([k]) => !PYTHON_V2_HEADER_ORDER.includes(k)));
   const expires = h['expires'] as string | null;
   const input: TaskMessageInput = {
     id: h['id'] as string,
@@ -162,7 +144,7 @@ describe('encodeTaskMessage formats and defaults', () => {
 
   test('defaults: lang py, root_id = id, [null, null] time limits, empty embed, no priority, no expiration', () => {
     const out = encodeTaskMessage(base);
-    assert.deepEqual(Object.keys(out.headers), V2_HEADER_ORDER);
+    assert.deepEqual(Object.keys(out.headers), PYTHON_V2_HEADER_ORDER);
     assert.equal(out.headers['lang'], 'py');
     assert.equal(out.headers['root_id'], 'id-1');
     assert.deepEqual(out.headers['timelimit'], [null, null]);

@@ -5,6 +5,29 @@ import type { IncomingMessage } from '../../runtime/protocol.js';
 
 export const CAPTURE_DIRS = ['celery-5.2', 'celery-5.6'] as const;
 
+/**
+ * The protocol v2 headers in the order Python Celery writes them (`celery/app/amqp.py`
+ * `as_task_v2`), as every captured task message has them; what our encoder must match.
+ */
+export const PYTHON_V2_HEADER_ORDER: readonly string[] = [
+  'lang',
+  'task',
+  'id',
+  'shadow',
+  'eta',
+  'expires',
+  'group',
+  'group_index',
+  'retries',
+  'timelimit',
+  'root_id',
+  'parent_id',
+  'argsrepr',
+  'kwargsrepr',
+  'origin',
+  'ignore_result',
+];
+
 export interface CapturedProperties {
   content_type: string | null;
   content_encoding: string | null;
