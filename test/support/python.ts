@@ -39,17 +39,32 @@ export interface PythonWorker {
   readonly process: ChildProcess;
   /** Everything the worker logged so far. */
   logs(): string;
+  /** SIGTERM (warm shutdown), then SIGKILL after 5 s. */
   stop(): Promise<void>;
+  /** SIGKILL now: a crash, leaving whatever it held unacked. */
+  kill(): Promise<void>;
 }
 
-/** Starts `celery -A tasks worker -P solo -Q <queue>` (in fixtures/interop unless `cwd`) and resolves once it logged `ready.`. */
-export async function startPythonWorker(
-  queue: string,
-  options: { timeoutMs?: number; cwd?: string; env?: Readonly<Record<string, string>> } = {},
-): Promise<PythonWorker> {
+export interface PythonWorkerOptions {
+  /** The `-A` module. @default 'tasks' */
+  readonly app?: string;
+  /** @default fixtures/interop */
+  readonly cwd?: string;
+  /** Added to the environment (after CELERY_GEN_BROKER, the test RabbitMQ). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts `celery -A <app> worker -P solo -Q <queue>` and resolves once it logged `ready.`;
+ * the one place every test support module spawns a Python worker.
+ */
+export async function startPythonWorker(queue: string, options: PythonWorkerOptions = {}): Promise<PythonWorker> {
+  const timeoutMs = options.timeoutMs ?? 30000;
   const child = spawn(
     PYTHON,
-    ['-m', 'celery', '-A', 'tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
+    ['-m', 'celery', '-A', options.app ?? 'tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
     {
       cwd: options.cwd ?? INTEROP_DIR,
       env: { ...process.env, CELERY_GEN_BROKER: BROKER_URL, PYTHONUNBUFFERED: '1', ...options.env },
@@ -58,22 +73,28 @@ export async function startPythonWorker(
   );
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const worker: PythonWorker = {
     process: child,
     logs: () => log,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!alive()) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     },
+    async kill() {
+      if (!alive()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      void worker.stop();
-      reject(new Error(`Python worker not ready after ${options.timeoutMs ?? 30000} ms:\n${log}`));
-    }, options.timeoutMs ?? 30000);
+      void worker.kill();
+      reject(new Error(`Python worker not ready after ${timeoutMs} ms:\n${log}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       log += chunk.toString('utf8');
       if (log.includes(' ready.')) {

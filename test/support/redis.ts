@@ -4,13 +4,14 @@
  * a worker on a private queue, killed in teardown, and a one-command client driver), and
  * the skip-or-fail decision when the peer is missing.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { takePidLock } from './pid-lock.js';
+import { startPythonWorker, type PythonWorker } from './python.js';
 
 export const PYTHON = process.env.CELERY_GEN_PYTHON ?? '/usr/bin/python3';
 export const REDIS_BROKER_DB = 13;
@@ -41,15 +42,6 @@ export function redisPeerMissing(): string | false {
 const LOCK_PATH = join(tmpdir(), 'celery-gen-redis-tests.lock');
 let lockHeld = false;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Serialises the Redis test files of every run on this machine (a lock file holding the
  * pid; a dead holder's lock is taken over). The files FLUSHDB databases 13 and 14 in
@@ -58,41 +50,9 @@ function alive(pid: number): boolean {
  */
 export async function holdRedisTestLock(timeoutMs = 600_000): Promise<void> {
   if (lockHeld) return;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(LOCK_PATH, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      lockHeld = true;
-      process.once('exit', () => {
-        try {
-          if (readFileSync(LOCK_PATH, 'utf8') === String(process.pid)) unlinkSync(LOCK_PATH);
-        } catch (error) {
-          process.stderr.write(`# could not release ${LOCK_PATH}: ${String(error)}\n`);
-        }
-      });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(LOCK_PATH, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
-      try {
-        unlinkSync(LOCK_PATH);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`another run has held ${LOCK_PATH} (pid ${holder}) for ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const lock = await takePidLock(LOCK_PATH, timeoutMs, 200);
+  if (!lock.taken) throw new Error(`another run has held ${LOCK_PATH} (pid ${lock.holder}) for ${timeoutMs} ms`);
+  lockHeld = true;
 }
 
 /** `cg_test_<file>_<random>`: no two test files (or runs) share a queue. */
@@ -128,71 +88,21 @@ export interface PeerConfig {
   readonly visibilityTimeout?: number;
 }
 
-function peerEnv(config: PeerConfig): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    CG_BROKER: config.broker,
-    CG_BACKEND: config.backend,
-    CG_VISIBILITY: String(config.visibilityTimeout ?? 3600),
-    PYTHONUNBUFFERED: '1',
-  };
+/** How fixtures/redis-interop/redis_tasks.py learns its broker, backend and visibility timeout. */
+function peerVariables(config: PeerConfig): Record<string, string> {
+  return { CG_BROKER: config.broker, CG_BACKEND: config.backend, CG_VISIBILITY: String(config.visibilityTimeout ?? 3600) };
 }
 
-export interface PythonRedisWorker {
-  readonly process: ChildProcess;
-  logs(): string;
-  /** SIGTERM (warm shutdown), then SIGKILL after 5 s. */
-  stop(): Promise<void>;
-  /** SIGKILL now: a crash, leaving whatever it held unacked. */
-  kill(): Promise<void>;
+function peerEnv(config: PeerConfig): NodeJS.ProcessEnv {
+  return { ...process.env, ...peerVariables(config), PYTHONUNBUFFERED: '1' };
 }
+
+/** A Python worker of fixtures/redis-interop; the same handle as an AMQP one. */
+export type PythonRedisWorker = PythonWorker;
 
 /** Starts `celery -A redis_tasks worker -P solo -Q <queue>` and resolves once it logged `ready.`. */
-export async function startPythonRedisWorker(queue: string, config: PeerConfig, timeoutMs = 30_000): Promise<PythonRedisWorker> {
-  const child = spawn(
-    PYTHON,
-    ['-m', 'celery', '-A', 'redis_tasks', 'worker', '-P', 'solo', '-Q', queue, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'info', '-n', `${queue}@%h`],
-    { cwd: REDIS_INTEROP_DIR, env: peerEnv(config), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
-  const worker: PythonRedisWorker = {
-    process: child,
-    logs: () => log,
-    async stop() {
-      if (!alive()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-    async kill() {
-      if (!alive()) return;
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void worker.kill();
-      reject(new Error(`Python worker not ready after ${timeoutMs} ms:\n${log}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString('utf8');
-      if (log.includes(' ready.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`Python worker exited (${code ?? signal}) before it was ready:\n${log}`));
-    });
-  });
-  return worker;
+export function startPythonRedisWorker(queue: string, config: PeerConfig, timeoutMs = 30_000): Promise<PythonRedisWorker> {
+  return startPythonWorker(queue, { app: 'redis_tasks', cwd: REDIS_INTEROP_DIR, env: peerVariables(config), timeoutMs });
 }
 
 export type PythonOutcome =

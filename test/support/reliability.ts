@@ -10,12 +10,13 @@
  * `stop_app` cannot be aimed: it runs only when no other `node --test` run is alive.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { BROKER_URL } from './broker.js';
+import { takePidLock } from './pid-lock.js';
 
 const run = promisify(execFile);
 const RABBITMQCTL = process.env.CELERY_GEN_RABBITMQCTL ?? 'rabbitmqctl';
@@ -138,54 +139,12 @@ export function otherTestRuns(): number[] {
 
 const FAULT_LOCK = join(tmpdir(), 'celery-gen-broker-faults.lock');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes the machine-wide fault lock (a pid file; a dead holder's lock is taken over), so
  * two fault runs never restart the broker under each other. Released on process exit.
  */
 export async function holdFaultLock(timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(FAULT_LOCK, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      process.once('exit', () => {
-        try {
-          if (readFileSync(FAULT_LOCK, 'utf8') === String(process.pid)) unlinkSync(FAULT_LOCK);
-        } catch (error) {
-          process.stderr.write(`# could not release ${FAULT_LOCK}: ${String(error)}\n`);
-        }
-      });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(FAULT_LOCK, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
-      try {
-        unlinkSync(FAULT_LOCK);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      continue;
-    }
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  return (await takePidLock(FAULT_LOCK, timeoutMs, 500)).taken;
 }
 
 /** Waits until no other test run is alive; false when one still is after `timeoutMs`. */
