@@ -53,108 +53,115 @@ export const MAX_JSON_DEPTH = 1000;
 // Encoding
 
 export function encodeJson(value: unknown, options: EncodeJsonOptions = { typed: false }): string {
-  const out: string[] = [];
-  writeValue(value, options.typed, out, new Set<object>(), '$', 0);
-  return out.join('');
+  return writeValue(value, { typed: options.typed, seen: new Set<object>(), path: [] }, 0);
 }
 
-function writeValue(value: unknown, typed: boolean, out: string[], seen: Set<object>, path: string, depth: number): void {
+/**
+ * The walk's state. `path` holds the keys and indexes from the top down to the value being
+ * written; it is turned into text (`$[0].a`) only for an error message, so the hot path
+ * builds no strings per value.
+ */
+interface WriteState {
+  readonly typed: boolean;
+  readonly seen: Set<object>;
+  readonly path: (string | number)[];
+}
+
+function pathText(state: WriteState): string {
+  let text = '$';
+  for (const segment of state.path) text += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  return text;
+}
+
+function writeValue(value: unknown, state: WriteState, depth: number): string {
   if (depth > MAX_JSON_DEPTH) throw new TypeError(`cannot send a value nested more than ${MAX_JSON_DEPTH} levels deep as JSON: Python's json cannot read it`);
   switch (typeof value) {
     case 'string':
-      out.push(quotePython(value));
-      return;
+      return quotePython(value);
     case 'number':
-      out.push(pythonNumber(value));
-      return;
+      return pythonNumber(value);
     case 'bigint':
       // Python ints are unbounded: the digits are the exact value.
-      out.push(value.toString());
-      return;
+      return value.toString();
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'undefined':
       // Only reachable for array items and the top level: JSON.stringify's choice.
-      out.push('null');
-      return;
+      return 'null';
     case 'function':
     case 'symbol':
-      throw new TypeError(`cannot send a ${typeof value} as JSON (at ${path})`);
+      throw new TypeError(`cannot send a ${typeof value} as JSON (at ${pathText(state)})`);
   }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
+  if (value === null) return 'null';
   const obj = value as object;
   if (value instanceof Date) {
-    if (!isPythonDate(value)) throw new TypeError(`cannot send ${describeDate(value)} as JSON (at ${path}): Python datetimes span years 1 to 9999`);
-    if (typed) {
-      out.push(`{"__type__": "datetime", "__value__": ${quotePython(pythonIsoFormat(value, '+00:00'))}}`);
-    } else {
-      // kombu 5.2 writes an aware UTC datetime as isoformat() with `+00:00` turned into `Z`.
-      out.push(quotePython(pythonIsoFormat(value, 'Z')));
-    }
-    return;
+    if (!isPythonDate(value)) throw new TypeError(`cannot send ${describeDate(value)} as JSON (at ${pathText(state)}): Python datetimes span years 1 to 9999`);
+    // kombu 5.2 writes an aware UTC datetime as isoformat() with `+00:00` turned into `Z`.
+    return state.typed ? `{"__type__": "datetime", "__value__": ${quotePython(pythonIsoFormat(value, '+00:00'))}}` : quotePython(pythonIsoFormat(value, 'Z'));
   }
   if (value instanceof Uint8Array) {
-    if (!typed) {
+    if (!state.typed) {
       throw new TypeError(
-        `cannot send bytes (Uint8Array at ${path}) as JSON to a kombu 5.2 peer: kombu 5.2's JSON has no bytes type ` +
+        `cannot send bytes (Uint8Array at ${pathText(state)}) as JSON to a kombu 5.2 peer: kombu 5.2's JSON has no bytes type ` +
           "(Python raises 'Object of type bytes is not JSON serializable'). Enable typed JSON for kombu >= 5.3 peers, " +
           'or encode the bytes yourself (base64 text).',
       );
     }
     const text = utf8OrNull(value);
-    out.push(
-      text === null
-        ? `{"__type__": "base64", "__value__": ${quotePython(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}`
-        : `{"__type__": "bytes", "__value__": ${quotePython(text)}}`,
-    );
-    return;
+    return text === null
+      ? `{"__type__": "base64", "__value__": ${quotePython(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}`
+      : `{"__type__": "bytes", "__value__": ${quotePython(text)}}`;
   }
-  if (seen.has(obj)) throw new TypeError(`cannot send a circular structure as JSON (at ${path})`);
+  const { seen, path } = state;
+  if (seen.has(obj)) throw new TypeError(`cannot send a circular structure as JSON (at ${pathText(state)})`);
   if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
     seen.add(obj);
-    out.push('[');
+    let out = '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(', ');
-      writeValue(value[i], typed, out, seen, `${path}[${i}]`, depth + 1);
+      if (i > 0) out += ', ';
+      path.push(i);
+      out += writeValue(value[i], state, depth + 1);
+      path.pop();
     }
-    out.push(']');
     seen.delete(obj);
-    return;
+    return out + ']';
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') {
-    writeValue((toJSON as () => unknown).call(value), typed, out, seen, path, depth + 1);
-    return;
-  }
+  if (typeof toJSON === 'function') return writeValue((toJSON as () => unknown).call(value), state, depth + 1);
   const proto = Object.getPrototypeOf(obj) as unknown;
   if (proto !== Object.prototype && proto !== null) {
     const kind = (obj.constructor as { name?: string } | undefined)?.name ?? 'object';
-    throw new TypeError(`cannot send a ${kind} as JSON (at ${path}): use plain objects, arrays and primitives`);
+    throw new TypeError(`cannot send a ${kind} as JSON (at ${pathText(state)}): use plain objects, arrays and primitives`);
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined && typeof record[k] !== 'function');
+  const keys: string[] = [];
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (item !== undefined && typeof item !== 'function') keys.push(key);
+  }
+  if (keys.length === 0) return '{}';
   if (keys.length === 2 && keys.includes('__type__') && keys.includes('__value__')) {
     const marker = record['__type__'];
     if (typeof marker !== 'string' || !KNOWN_MARKERS.has(marker)) {
       throw new TypeError(
-        `refusing to send an object with exactly the keys __type__ and __value__ (at ${path}): kombu >= 5.3 reads it as ` +
+        `refusing to send an object with exactly the keys __type__ and __value__ (at ${pathText(state)}): kombu >= 5.3 reads it as ` +
           `a typed value and drops the whole message for the unknown marker ${JSON.stringify(marker)}`,
       );
     }
   }
   seen.add(obj);
-  out.push('{');
-  keys.forEach((key, i) => {
-    if (i > 0) out.push(', ');
-    out.push(quotePython(key), ': ');
-    writeValue(record[key], typed, out, seen, `${path}.${key}`, depth + 1);
-  });
-  out.push('}');
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (i > 0) out += ', ';
+    out += quotePython(key) + ': ';
+    path.push(key);
+    out += writeValue(record[key], state, depth + 1);
+    path.pop();
+  }
   seen.delete(obj);
+  return out + '}';
 }
 
 const SHORT_ESCAPES: Record<string, string> = {
@@ -170,9 +177,13 @@ const SHORT_ESCAPES: Record<string, string> = {
 // Python's ESCAPE_ASCII: `"`, `\` and everything outside ' '..'~' is escaped.
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\]|[^\x20-\x7e]/g;
+// eslint-disable-next-line no-control-regex
+const HAS_ESCAPE = /["\\]|[^\x20-\x7e]/;
 
 /** A JSON string literal as Python's `json.dumps(ensure_ascii=True)` writes it. */
 export function quotePython(text: string): string {
+  // Most strings (task names, ids, ASCII arguments) need no escape: skip the replace.
+  if (!HAS_ESCAPE.test(text)) return `"${text}"`;
   return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
