@@ -192,22 +192,18 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   if (input.priority !== undefined && !(Number.isInteger(input.priority) && input.priority >= 0 && input.priority <= 255)) {
     bad('BAD_HEADER', 'priority must be an integer 0..255');
   }
-  for (const [name, value] of [
-    ['rootId', input.rootId],
-    ['parentId', input.parentId],
-    ['group', input.group],
-    ['shadow', input.shadow],
-    ['lang', input.lang],
-    ['argsrepr', input.argsrepr],
-    ['kwargsrepr', input.kwargsrepr],
-  ] as const) {
-    if (value !== undefined && value !== null && typeof value !== 'string') bad('BAD_HEADER', `${name} must be a string`);
-  }
+  optionalText(input.rootId, 'rootId', bad);
+  optionalText(input.parentId, 'parentId', bad);
+  optionalText(input.group, 'group', bad);
+  optionalText(input.shadow, 'shadow', bad);
+  optionalText(input.lang, 'lang', bad);
+  optionalText(input.argsrepr, 'argsrepr', bad);
+  optionalText(input.kwargsrepr, 'kwargsrepr', bad);
   const eta = isoHeader(input.eta, 'eta', bad);
   const expires = isoHeader(input.expires, 'expires', bad);
-  const embed = normalizeEmbed(input.embed ?? {}, (why) => bad('BAD_BODY', why));
+  const embed = input.embed === undefined ? EMPTY_EMBED() : normalizeEmbed(input.embed, (why) => bad('BAD_BODY', why));
   // An undefined keyword is "not given": left out of the body, so also out of kwargsrepr.
-  const kwargs = Object.fromEntries(Object.entries(input.kwargs).filter(([, v]) => v !== undefined));
+  const kwargs = Object.values(input.kwargs).includes(undefined) ? Object.fromEntries(Object.entries(input.kwargs).filter(([, v]) => v !== undefined)) : input.kwargs;
 
   let body: Buffer;
   try {
@@ -268,6 +264,13 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   if (input.priority !== undefined) properties.priority = input.priority;
   if (expires !== null) properties.expiration = expirationMs(expires, input.now ?? new Date());
   return { headers, wireHeaders, properties, body };
+}
+
+/** The embed of a message without canvas (what normalizeEmbed({}) gives), fresh per message. */
+const EMPTY_EMBED = (): Embed => ({ callbacks: null, errbacks: null, chain: null, chord: null });
+
+function optionalText(value: unknown, name: string, bad: (code: 'BAD_HEADER', message: string) => never): void {
+  if (value !== undefined && value !== null && typeof value !== 'string') bad('BAD_HEADER', `${name} must be a string`);
 }
 
 function isLimit(value: unknown): boolean {

@@ -42,25 +42,45 @@ export interface TypedFieldValue {
 }
 
 export function toWireHeaders(headers: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return wireTable(headers, 'headers');
+  return wireTable(headers, undefined);
 }
 
-function wireTable(table: Readonly<Record<string, unknown>>, path: string): Record<string, unknown> {
+/**
+ * Where a value sits (`headers.timelimit[0]`), for error messages only: a linked list of
+ * keys and indexes, turned into text when something is refused, so encoding a good table
+ * builds no path strings.
+ */
+interface WirePath {
+  readonly parent: WirePath | undefined;
+  readonly segment: string | number;
+}
+
+function pathText(path: WirePath | undefined): string {
+  let text = '';
+  for (let at = path; at !== undefined; at = at.parent) text = (typeof at.segment === 'number' ? `[${at.segment}]` : `.${at.segment}`) + text;
+  return `headers${text}`;
+}
+
+// A UTF-8 byte is at most 3 per UTF-16 unit: keys this short cannot pass 255 bytes.
+const SURELY_SHORT_KEY = Math.floor(255 / 3);
+
+function wireTable(table: Readonly<Record<string, unknown>>, path: WirePath | undefined): Record<string, unknown> {
   // An ordinary object (amqplib calls value.hasOwnProperty on every table); setOwn keeps a
   // "__proto__" header key an ordinary own key.
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(table)) {
     const value = table[key];
     if (value === undefined) continue;
-    if (Buffer.byteLength(key) > 255) {
+    if (key.length > SURELY_SHORT_KEY && Buffer.byteLength(key) > 255) {
       throw new ProtocolError('BAD_HEADER', `header key ${JSON.stringify(key.slice(0, 40))}… is longer than AMQP's 255 bytes`);
     }
-    setOwn(out, key, wireValue(value, `${path}.${key}`));
+    setOwn(out, key, wireValue(value, path, key));
   }
   return out;
 }
 
-function wireValue(value: unknown, path: string): unknown {
+/** `value`, found at `segment` under `parent`, with its integers pinned. */
+function wireValue(value: unknown, parent: WirePath | undefined, segment: string | number): unknown {
   switch (typeof value) {
     case 'number':
       return wireNumber(value);
@@ -71,26 +91,30 @@ function wireValue(value: unknown, path: string): unknown {
     case 'string':
     case 'boolean':
       return value;
-    case 'object':
+    case 'object': {
       if (value === null) return null;
-      if (Array.isArray(value)) return value.map((item, i) => wireValue(item, `${path}[${i}]`));
+      const path: WirePath = { parent, segment };
+      if (Array.isArray(value)) {
+        return value.map((item, i) => wireValue(item, path, i));
+      }
       if (value instanceof Date) return value.toISOString();
       if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
         // py-amqp turns `x` into Python bytes, e.g. a task name would become b'…'.
-        throw new ProtocolError('BAD_HEADER', `${path} is binary; Python reads AMQP byte arrays as bytes: send a string`);
+        throw new ProtocolError('BAD_HEADER', `${pathText(path)} is binary; Python reads AMQP byte arrays as bytes: send a string`);
       }
       if (Object.hasOwn(value, 'hasOwnProperty')) {
         // amqplib calls value.hasOwnProperty('!') on every object it encodes.
-        throw new ProtocolError('BAD_HEADER', `${path} has a key "hasOwnProperty", which amqplib cannot encode`);
+        throw new ProtocolError('BAD_HEADER', `${pathText(path)} has a key "hasOwnProperty", which amqplib cannot encode`);
       }
       if (isTypedFieldValue(value)) return value; // already pinned: toWireHeaders is idempotent
       if (Object.hasOwn(value, '!')) {
         // amqplib would take the object for its own {'!': type} trapdoor.
-        throw new ProtocolError('BAD_HEADER', `${path} has a key "!", which amqplib reserves for typed values`);
+        throw new ProtocolError('BAD_HEADER', `${pathText(path)} has a key "!", which amqplib reserves for typed values`);
       }
       return wireTable(value as Record<string, unknown>, path);
+    }
     default:
-      throw new ProtocolError('BAD_HEADER', `${path} is a ${typeof value}, which an AMQP header cannot carry`);
+      throw new ProtocolError('BAD_HEADER', `${pathText({ parent, segment })} is a ${typeof value}, which an AMQP header cannot carry`);
   }
 }
 
