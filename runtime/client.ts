@@ -97,7 +97,9 @@ export class TaskPublisher {
     const now = new Date();
     const replyTo = this.#deps.results.replyTarget ?? (await this.#replyTo(Date.now()));
     const id = options.taskId ?? randomUUID();
-    const input: TaskMessageInput = {
+    // Assigned field by field (no spread of a temporary object per optional field): this
+    // runs once per published task.
+    const input: Mutable<TaskMessageInput> = {
       id,
       task: name,
       args,
@@ -109,18 +111,20 @@ export class TaskPublisher {
       expires: resolveExpires(options.expires ?? taskOptions.expires ?? undefined, now),
       timeLimit: [options.timeLimit ?? taskOptions.time_limit ?? null, options.softTimeLimit ?? taskOptions.soft_time_limit ?? null],
       ignoreResult: options.ignoreResult ?? taskOptions.ignore_result ?? false,
-      ...optional('priority', options.priority ?? taskOptions.priority ?? defaultPriority(options, spec)),
-      ...optional('parentId', options.parentId),
-      ...optional('rootId', options.rootId),
-      ...optional('shadow', options.shadow),
-      ...optional('extraHeaders', options.headers),
-      // A serializer the protocol layer does not speak (pickle, yaml) is refused there, never replaced by JSON.
-      ...optional('serializer', (options.serializer ?? taskOptions.serializer ?? this.#deps.serializer) as 'json' | 'msgpack' | undefined),
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
-      ...optional('typedJson', this.#deps.typedJson),
-      ...(options.link !== undefined || options.linkError !== undefined ? { embed: { callbacks: embedList(options.link), errbacks: embedList(options.linkError) } } : {}),
     };
+    const priority = options.priority ?? taskOptions.priority ?? defaultPriority(options, spec);
+    if (priority !== undefined) input.priority = priority;
+    if (options.parentId !== undefined) input.parentId = options.parentId;
+    if (options.rootId !== undefined) input.rootId = options.rootId;
+    if (options.shadow !== undefined) input.shadow = options.shadow;
+    if (options.headers !== undefined) input.extraHeaders = options.headers;
+    // A serializer the protocol layer does not speak (pickle, yaml) is refused there, never replaced by JSON.
+    const serializer = (options.serializer ?? taskOptions.serializer ?? this.#deps.serializer) as 'json' | 'msgpack' | undefined;
+    if (serializer !== undefined) input.serializer = serializer;
+    if (this.#deps.typedJson !== undefined) input.typedJson = this.#deps.typedJson;
+    if (options.link !== undefined || options.linkError !== undefined) input.embed = { callbacks: embedList(options.link), errbacks: embedList(options.linkError) };
     if (input.ignoreResult) {
       // As Python's send_task: the backend is not told to watch the id, and get() does not wait.
       await this.publish(input, route);
@@ -295,7 +299,4 @@ function resolveExpires(expires: Date | number | null | undefined, now: Date): D
   return typeof expires === 'number' ? new Date(now.getTime() + expires * 1000) : expires;
 }
 
-/** `{ key: value }` when the value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
