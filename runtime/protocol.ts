@@ -22,7 +22,7 @@ import { decodeJson, encodeJson, isPythonDate, pythonIsoFormat } from './kombu-j
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
 import { setOwn } from './own-property.js';
 import { argsListRepr, argsRepr, excRepr, kwargsRepr, safeRepr } from './pyrepr.js';
-import { toWireHeaders } from './wire-headers.js';
+import { toWireHeaders, toWireHeaderValue } from './wire-headers.js';
 
 export type { TaskState } from './api.js';
 
@@ -249,7 +249,7 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   }
   let wireHeaders: Record<string, unknown>;
   try {
-    wireHeaders = toWireHeaders(headers);
+    wireHeaders = input.extraHeaders === undefined ? standardWireHeaders(headers) : toWireHeaders(headers);
   } catch (error) {
     return bad('BAD_HEADER', error instanceof Error ? error.message : String(error), error);
   }
@@ -264,6 +264,34 @@ export function encodeTaskMessage(input: TaskMessageInput): OutgoingMessage {
   if (input.priority !== undefined) properties.priority = input.priority;
   if (expires !== null) properties.expiration = expirationMs(expires, input.now ?? new Date());
   return { headers, wireHeaders, properties, body };
+}
+
+/**
+ * toWireHeaders of the v2 header table above, as one object literal: every message's table
+ * then shares one shape, and amqplib's encoder (a `for…in` per table) runs on its cached
+ * key list. Built from a generic `{}` key by key, the table's shape is shared with every
+ * other object grown that way and the cache keeps being dropped: the header encoding alone
+ * cost ~5 µs per message in the publish benchmark, against <1 µs for a reused table.
+ */
+function standardWireHeaders(h: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    lang: toWireHeaderValue('lang', h['lang']),
+    task: toWireHeaderValue('task', h['task']),
+    id: toWireHeaderValue('id', h['id']),
+    shadow: toWireHeaderValue('shadow', h['shadow']),
+    eta: toWireHeaderValue('eta', h['eta']),
+    expires: toWireHeaderValue('expires', h['expires']),
+    group: toWireHeaderValue('group', h['group']),
+    group_index: toWireHeaderValue('group_index', h['group_index']),
+    retries: toWireHeaderValue('retries', h['retries']),
+    timelimit: toWireHeaderValue('timelimit', h['timelimit']),
+    root_id: toWireHeaderValue('root_id', h['root_id']),
+    parent_id: toWireHeaderValue('parent_id', h['parent_id']),
+    argsrepr: toWireHeaderValue('argsrepr', h['argsrepr']),
+    kwargsrepr: toWireHeaderValue('kwargsrepr', h['kwargsrepr']),
+    origin: toWireHeaderValue('origin', h['origin']),
+    ignore_result: toWireHeaderValue('ignore_result', h['ignore_result']),
+  };
 }
 
 /** The embed of a message without canvas (what normalizeEmbed({}) gives), fresh per message. */

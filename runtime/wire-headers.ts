@@ -45,6 +45,11 @@ export function toWireHeaders(headers: Readonly<Record<string, unknown>>): Recor
   return wireTable(headers, undefined);
 }
 
+/** One header's value as toWireHeaders writes it (for tables built key by key in a fixed order). */
+export function toWireHeaderValue(key: string, value: unknown): unknown {
+  return value === undefined ? undefined : wireValue(value, undefined, key);
+}
+
 /**
  * Where a value sits (`headers.timelimit[0]`), for error messages only: a linked list of
  * keys and indexes, turned into text when something is refused, so encoding a good table
