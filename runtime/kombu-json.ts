@@ -182,9 +182,19 @@ const HAS_ESCAPE = /["\\]|[^\x20-\x7e]/;
 
 /** A JSON string literal as Python's `json.dumps(ensure_ascii=True)` writes it. */
 export function quotePython(text: string): string {
-  // Most strings (task names, ids, ASCII arguments) need no escape: skip the replace.
-  if (!HAS_ESCAPE.test(text)) return `"${text}"`;
+  // Most strings (header keys, task names, ids, ASCII arguments) need no escape: skip the
+  // replace. Short ones are checked by a loop, which costs less than a regex call.
+  if (text.length <= 64 ? isPlainAscii(text) : !HAS_ESCAPE.test(text)) return `"${text}"`;
   return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
+/** Whether every character is in ' '..'~' and none is `"` or `\\` (what HAS_ESCAPE looks for). */
+function isPlainAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** A JS number as Python's `json.dumps` writes it (`int.__str__` / `float.__repr__`, NaN, Infinity). */
