@@ -209,7 +209,8 @@ export class RedisBroker {
     const exchange = route.exchange ?? '';
     const deliveryTag = randomUUID();
     const payload = encodeEnvelope(message, { exchange, routingKey: route.routingKey }, deliveryTag);
-    if (exchange === '' && route.declare) await this.declareQueue(route.routingKey);
+    // Checked here, not only inside declareQueue: awaiting an already declared queue still costs promise hops per task.
+    if (exchange === '' && route.declare && !this.#declared.has(route.routingKey)) await this.declareQueue(route.routingKey);
     const queues = exchange === '' ? [route.routingKey] : await this.#lookup(exchange, route.routingKey);
     if (queues.length === 0) {
       throw new RedisTransportError('UNROUTABLE', `no queue is bound to exchange '${exchange}' with routing key '${route.routingKey}'`);
