@@ -32,8 +32,8 @@ export interface TlsMaterial {
 }
 
 /** A throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate, made with openssl. */
-export function makeTlsMaterial(): TlsMaterial | string {
-  if (spawnSync('openssl', ['version']).error) return 'openssl is not installed (apt-get install -y openssl)';
+export function makeTlsMaterial(): TlsMaterial {
+  if (spawnSync('openssl', ['version']).error) throw new Error('openssl is not installed (apt-get install -y openssl): the TLS test needs it to make certificates');
   const dir = mkdtempSync(join(tmpdir(), 'cg-tls-'));
   const sh = (args: string[]) => {
     const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
