@@ -12,9 +12,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Celery, defineTask, implementTask, silentLogger } from 'celery-gen';
-import { encodeTaskMessage } from '../runtime/protocol.js';
-import { decodeEnvelope, encodeEnvelope, encodeUnackedEntry } from '../runtime/redis-envelope.js';
-import { envelopeFromTaskMessage } from '../runtime/redis-messages.js';
+import { encodeTaskMessage } from '../runtime/protocol/message.js';
+import { decodeEnvelope, encodeEnvelope, encodeUnackedEntry } from '../runtime/redis/envelope.js';
+import { envelopeFromTaskMessage } from '../runtime/redis/messages.js';
 import { drainRate, median, report, windowed, type Comparison } from './harness.js';
 
 const URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13';

@@ -20,7 +20,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { drainRate, median, percentile, report, windowed, type Comparison } from './harness.js';
 
 type Runtime = typeof import('../runtime/index.js');
-type Protocol = typeof import('../runtime/protocol.js');
+type Protocol = typeof import('../runtime/protocol/message.js');
 
 /**
  * The runtime as it ships: compiled by tsc (tsconfig.build.json) into node_modules/.cache,
@@ -29,7 +29,7 @@ type Protocol = typeof import('../runtime/protocol.js');
  */
 async function loadRuntime(): Promise<{ runtime: Runtime; protocol: Protocol; from: string }> {
   if (process.env.BENCH_SOURCE === '1') {
-    return { runtime: await import('../runtime/index.js'), protocol: await import('../runtime/protocol.js'), from: 'TS sources via tsx' };
+    return { runtime: await import('../runtime/index.js'), protocol: await import('../runtime/protocol/message.js'), from: 'TS sources via tsx' };
   }
   const out = fileURLToPath(new URL('../node_modules/.cache/celery-gen-bench/', import.meta.url));
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -41,7 +41,7 @@ async function loadRuntime(): Promise<{ runtime: Runtime; protocol: Protocol; fr
   writeFileSync(`${out}package.json`, '{"type": "module"}\n');
   return {
     runtime: (await import(`${out}runtime/index.js`)) as Runtime,
-    protocol: (await import(`${out}runtime/protocol.js`)) as Protocol,
+    protocol: (await import(`${out}runtime/protocol/message.js`)) as Protocol,
     from: 'compiled by tsc',
   };
 }

@@ -4,7 +4,7 @@
  * `undefined`: absent values are `null`, so `JSON.parse(JSON.stringify(m))` deep-equals `m`.
  * Bump {@link MODEL_VERSION} on any change a consumer of the JSON could notice.
  */
-import type { JsonValue, ParamKind, WireType } from '../runtime/spec.js';
+import type { JsonValue, ParamKind, WireType } from '../runtime/protocol/spec.js';
 import type { Diagnostic } from './diagnostics.js';
 
 export type { JsonValue, ParamKind, WireType };

@@ -1,5 +1,5 @@
 /**
- * The decorator options the runtime honours (`TaskOptions` in runtime/spec.ts) and the
+ * The decorator options the runtime honours (`TaskOptions` in runtime/protocol/spec.ts) and the
  * JSON types each accepts. The generated spec carries only these, and only literal values
  * of the right type; the manifest keeps every option as written.
  */

@@ -1,8 +1,8 @@
 /**
  * celery-gen's runtime: what application code and generated modules import.
  */
-export { Celery, type CeleryOptions } from './celery.js';
-export { bindTask, implementTask } from './bind.js';
+export { Celery, type CeleryOptions } from './app/celery.js';
+export { bindTask, implementTask } from './client/bind.js';
 export type {
   ApplyOptions,
   AsyncResult,
@@ -14,17 +14,17 @@ export type {
   TaskState,
   Worker,
   WorkerOptions,
-} from './api.js';
-export { defineTask } from './spec.js';
-export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
-export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
-export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';
-export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
-export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './transport.js';
-export { RpcAsyncResult, type StateListener } from './results.js';
-export { currentTask } from './context.js';
-export { sendChord, type ChordTask } from './redis-chord.js';
-export { RedisTransportError } from './redis-connection.js';
+} from './app/api.js';
+export { defineTask } from './protocol/spec.js';
+export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './protocol/spec.js';
+export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './protocol/errors.js';
+export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol/message.js';
+export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './observability/logger.js';
+export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './amqp/transport.js';
+export { RpcAsyncResult, type StateListener } from './amqp/rpc-backend.js';
+export { currentTask } from './worker/context.js';
+export { sendChord, type ChordTask } from './redis/chord.js';
+export { RedisTransportError } from './redis/connection.js';
 export {
   applySignature,
   chain,
@@ -42,6 +42,6 @@ export {
   type Signature,
   type SignatureOptions,
   type Step,
-} from './canvas.js';
-export { MaxRetriesExceededError, Retry, type RetryOptions } from './retry.js';
-export { SoftTimeLimitExceeded, TimeLimitExceeded } from './time-limit.js';
+} from './client/canvas.js';
+export { MaxRetriesExceededError, Retry, type RetryOptions } from './worker/retry.js';
+export { SoftTimeLimitExceeded, TimeLimitExceeded } from './worker/time-limit.js';

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { bindArguments } from '../runtime/arguments.js';
-import { ArgumentError } from '../runtime/errors.js';
-import type { ParamSpec, TaskSpec, WireType } from '../runtime/spec.js';
+import { bindArguments } from '../runtime/protocol/arguments.js';
+import { ArgumentError } from '../runtime/protocol/errors.js';
+import type { ParamSpec, TaskSpec, WireType } from '../runtime/protocol/spec.js';
 import { PYTHON, peerMissing } from './support/python.js';
 
 interface ArgumentVector {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CeleryGenError, TaskError } from 'celery-gen';
-import { applySignature, chain, chord, errback, group, immutable, signature, step } from '../runtime/canvas.js';
+import { applySignature, chain, chord, errback, group, immutable, signature, step } from '../runtime/client/canvas.js';
 import { TASK_SPECS, createClient } from '../fixtures/breadth/tasks.js';
 import { breadthHandlers, pythonCalls, pythonChain, useBreadthPeers } from './support/breadth.js';
 import { uniqueQueue, waitFor } from './support/broker.js';

@@ -1,6 +1,6 @@
 /**
  * The same remote-control commands over the Redis broker (kombu's fanout on
- * `/<db>.celery.pidbox`), answered by the same code as on AMQP (runtime/control.ts):
+ * `/<db>.celery.pidbox`), answered by the same code as on AMQP (runtime/observability/control.ts):
  * Python's `inspect().ping()`, `celery inspect registered` and `celery control revoke`.
  */
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Celery } from 'celery-gen';
-import { decodeMsgpack } from '../runtime/msgpack.js';
+import { decodeMsgpack } from '../runtime/protocol/msgpack.js';
 import { createClient } from '../fixtures/breadth/tasks.js';
 import { breadthHandlers, pythonCalls, useBreadthPeers } from './support/breadth.js';
 import { BROKER_URL, memoryLogger, uniqueQueue, waitFor } from './support/broker.js';

@@ -7,16 +7,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { chainFailureTargets, chain, errback, errbackContinuations, group, immutable, signature, step, successContinuations } from '../runtime/canvas.js';
-import { ControlNode, dispatchControl, isForNode, LamportClock, parseControlRequest, RevokedSet, type ControlTarget } from '../runtime/control.js';
-import { EtaSchedule, etaDelayMs, isExpired } from '../runtime/eta.js';
-import { eventBody, eventRoutingKey, taskFailedFields, taskReceivedFields, taskSucceededFields } from '../runtime/events.js';
-import { decodeTaskMessage, encodeTaskMessage, type TaskRequest } from '../runtime/protocol.js';
-import { parseRate, TokenBucket } from '../runtime/rate-limit.js';
-import { MaxRetriesExceededError, raiseRetry, Retry, retryMessage } from '../runtime/retry.js';
-import { effectiveLimits, SoftTimeLimitExceeded, TimeLimitExceeded, withTimeLimits } from '../runtime/time-limit.js';
+import { chainFailureTargets, chain, errback, errbackContinuations, group, immutable, signature, step, successContinuations } from '../runtime/client/canvas.js';
+import { ControlNode, dispatchControl, isForNode, LamportClock, parseControlRequest, RevokedSet, type ControlTarget } from '../runtime/observability/control.js';
+import { EtaSchedule, etaDelayMs, isExpired } from '../runtime/protocol/eta.js';
+import { eventBody, eventRoutingKey, taskFailedFields, taskReceivedFields, taskSucceededFields } from '../runtime/observability/events.js';
+import { decodeTaskMessage, encodeTaskMessage, type TaskRequest } from '../runtime/protocol/message.js';
+import { parseRate, TokenBucket } from '../runtime/worker/rate-limit.js';
+import { MaxRetriesExceededError, raiseRetry, Retry, retryMessage } from '../runtime/worker/retry.js';
+import { effectiveLimits, SoftTimeLimitExceeded, TimeLimitExceeded, withTimeLimits } from '../runtime/worker/time-limit.js';
 import { TASK_SPECS } from '../fixtures/breadth/tasks.js';
-import { CeleryGenError } from '../runtime/errors.js';
+import { CeleryGenError } from '../runtime/protocol/errors.js';
 import { loadCapture, toIncoming } from './support/captures.js';
 
 function target(overrides: Partial<ControlTarget> = {}): ControlTarget {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Celery, TaskError, silentLogger } from 'celery-gen';
-import { decodeTaskMessage } from '../runtime/protocol.js';
+import { decodeTaskMessage } from '../runtime/protocol/message.js';
 import { createClient } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, brokerMissing, rawBroker, uniqueQueue, type RawBroker } from './support/broker.js';
 import { PYTHON_V2_HEADER_ORDER } from './support/captures.js';

@@ -2,10 +2,10 @@
 // every bad input the team threw at Python's worker gives its defined ProtocolError.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bindArguments } from '../runtime/arguments.js';
-import { ArgumentError, ProtocolError, type ProtocolErrorCode } from '../runtime/errors.js';
-import { decodeResult, decodeTaskMessage, encodeResult, notRegisteredMeta, parseIso, type IncomingMessage } from '../runtime/protocol.js';
-import type { TaskSpec } from '../runtime/spec.js';
+import { bindArguments } from '../runtime/protocol/arguments.js';
+import { ArgumentError, ProtocolError, type ProtocolErrorCode } from '../runtime/protocol/errors.js';
+import { decodeResult, decodeTaskMessage, encodeResult, notRegisteredMeta, parseIso, type IncomingMessage } from '../runtime/protocol/message.js';
+import type { TaskSpec } from '../runtime/protocol/spec.js';
 import {
   bodyBytes,
   CAPTURE_DIRS,

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { ProtocolError } from '../runtime/errors.js';
-import { decodeTaskMessage, encodeTaskMessage, type Embed, type TaskMessageInput } from '../runtime/protocol.js';
+import { ProtocolError } from '../runtime/protocol/errors.js';
+import { decodeTaskMessage, encodeTaskMessage, type Embed, type TaskMessageInput } from '../runtime/protocol/message.js';
 import { bodyBytes, CAPTURE_DIRS, captureFiles, loadCapture, PYTHON_V2_HEADER_ORDER, unwrapCaptureBytes, type CapturedMessage } from './support/captures.js';
 
 const require = createRequire(import.meta.url);

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { bindArguments } from '../runtime/arguments.js';
-import { ArgumentError, ProtocolError } from '../runtime/errors.js';
-import { decodeJson, encodeJson } from '../runtime/kombu-json.js';
-import { decodeMsgpack, encodeMsgpack } from '../runtime/msgpack.js';
-import { decodeResult, decodeTaskMessage, encodeResult, encodeTaskMessage, isPlainObject, successMeta, type TaskMessageInput } from '../runtime/protocol.js';
-import { pyRepr, safeRepr } from '../runtime/pyrepr.js';
-import type { ParamSpec, TaskSpec, WireType } from '../runtime/spec.js';
-import { toWireHeaders } from '../runtime/wire-headers.js';
+import { bindArguments } from '../runtime/protocol/arguments.js';
+import { ArgumentError, ProtocolError } from '../runtime/protocol/errors.js';
+import { decodeJson, encodeJson } from '../runtime/protocol/kombu-json.js';
+import { decodeMsgpack, encodeMsgpack } from '../runtime/protocol/msgpack.js';
+import { decodeResult, decodeTaskMessage, encodeResult, encodeTaskMessage, isPlainObject, successMeta, type TaskMessageInput } from '../runtime/protocol/message.js';
+import { pyRepr, safeRepr } from '../runtime/protocol/pyrepr.js';
+import type { ParamSpec, TaskSpec, WireType } from '../runtime/protocol/spec.js';
+import { toWireHeaders } from '../runtime/protocol/wire-headers.js';
 
 const require = createRequire(import.meta.url);
 const codec = require('amqplib/lib/codec') as {

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ProtocolError } from '../runtime/errors.js';
-import { decodeJson, encodeJson } from '../runtime/kombu-json.js';
-import { decodeTaskMessage, encodeTaskMessage, parseIso, type OutgoingMessage, type TaskMessageInput } from '../runtime/protocol.js';
+import { ProtocolError } from '../runtime/protocol/errors.js';
+import { decodeJson, encodeJson } from '../runtime/protocol/kombu-json.js';
+import { decodeTaskMessage, encodeTaskMessage, parseIso, type OutgoingMessage, type TaskMessageInput } from '../runtime/protocol/message.js';
 import { PYTHON, peerMissing } from './support/python.js';
 
 interface PythonReading {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { ArgumentError, ProtocolError, TaskError } from '../runtime/errors.js';
+import { ArgumentError, ProtocolError, TaskError } from '../runtime/protocol/errors.js';
 import {
   decodeResult,
   encodeResult,
@@ -18,7 +18,7 @@ import {
   successMeta,
   taskErrorFromMeta,
   type ResultMeta,
-} from '../runtime/protocol.js';
+} from '../runtime/protocol/message.js';
 import { loadCapture } from './support/captures.js';
 import { PYTHON, peerMissing } from './support/python.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { argsListRepr, argsRepr, excRepr, kwargsRepr, pyRepr, PyTuple, safeRepr } from '../runtime/pyrepr.js';
+import { argsListRepr, argsRepr, excRepr, kwargsRepr, pyRepr, PyTuple, safeRepr } from '../runtime/protocol/pyrepr.js';
 import { CAPTURE_DIRS, captureFiles, loadCapture, unwrapCaptureBytes } from './support/captures.js';
 import { askPython } from './support/python-oracle.js';
 import { peerMissing } from './support/python.js';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { encodeJson } from '../runtime/kombu-json.js';
-import { buildResultMeta, pythonUtcNow, RedisResultBackend, type RedisResultMeta } from '../runtime/redis-backend.js';
-import { RedisBroker } from '../runtime/redis-broker.js';
+import { encodeJson } from '../runtime/protocol/kombu-json.js';
+import { buildResultMeta, pythonUtcNow, RedisResultBackend, type RedisResultMeta } from '../runtime/redis/backend.js';
+import { RedisBroker } from '../runtime/redis/broker.js';
 import {
   flushTestDbs,
   rawRedis,

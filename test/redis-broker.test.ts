@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeTaskMessage, encodeTaskMessage } from '../runtime/protocol.js';
-import { RedisResultBackend } from '../runtime/redis-backend.js';
-import { RedisBroker, type RedisDelivery } from '../runtime/redis-broker.js';
-import { parseRedisUrl, redactRedisSecrets, RedisTransportError } from '../runtime/redis-connection.js';
-import { decodeEnvelope, encodeEnvelope, priorityStep, queueKeyForPriority, queueOfKey, restoredPayload } from '../runtime/redis-envelope.js';
-import { envelopeFromTaskMessage, incomingFromEnvelope } from '../runtime/redis-messages.js';
+import { decodeTaskMessage, encodeTaskMessage } from '../runtime/protocol/message.js';
+import { RedisResultBackend } from '../runtime/redis/backend.js';
+import { RedisBroker, type RedisDelivery } from '../runtime/redis/broker.js';
+import { parseRedisUrl, redactRedisSecrets, RedisTransportError } from '../runtime/redis/connection.js';
+import { decodeEnvelope, encodeEnvelope, priorityStep, queueKeyForPriority, queueOfKey, restoredPayload } from '../runtime/redis/envelope.js';
+import { envelopeFromTaskMessage, incomingFromEnvelope } from '../runtime/redis/messages.js';
 import {
   flushTestDbs,
   rawRedis,

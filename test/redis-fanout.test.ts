@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { encodeJson } from '../runtime/kombu-json.js';
-import { RedisBroker } from '../runtime/redis-broker.js';
+import { encodeJson } from '../runtime/protocol/kombu-json.js';
+import { RedisBroker } from '../runtime/redis/broker.js';
 import {
   flushTestDbs,
   REDIS_BACKEND_URL,

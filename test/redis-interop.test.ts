@@ -16,7 +16,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Celery, TaskError, defineTask, implementTask, sendChord, silentLogger } from 'celery-gen';
-import { CeleryGenError } from '../runtime/errors.js';
+import { CeleryGenError } from '../runtime/protocol/errors.js';
 import { handlers } from '../fixtures/redis-interop/handlers.js';
 import { createClient, createWorker, TASK_SPECS } from '../fixtures/redis-interop/tasks.js';
 

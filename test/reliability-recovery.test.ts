@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Celery, CeleryGenError, TransportError, backoffDelay, currentTask, implementTask } from 'celery-gen';
 import { createClient, TASK_SPECS } from '../fixtures/interop/tasks.js';
-import { Transport } from '../runtime/transport.js';
+import { Transport } from '../runtime/amqp/transport.js';
 import { BROKER_URL, brokerMissing, memoryLogger, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
 import { makeTlsMaterial, startBrokerProxy, type BrokerProxy, type TlsMaterial } from './support/reliability-proxy.js';
 

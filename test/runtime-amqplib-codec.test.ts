@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { amqplibDecodeFields, decodeFields, installedBeforeAmqplib } from '../runtime/amqplib-codec.js';
+import { amqplibDecodeFields, decodeFields, installedBeforeAmqplib } from '../runtime/amqp/amqplib-codec.js';
 
 const require = createRequire(import.meta.url);
 const codec = require('amqplib/lib/codec.js') as { encodeTable(buffer: Buffer, value: unknown, offset: number): number; decodeFields: unknown };

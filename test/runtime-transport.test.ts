@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Channel } from 'amqplib';
 import { Celery, CeleryGenError, TransportError, currentTask, defineTask, implementTask, redactUrl, silentLogger, type TaskContext } from 'celery-gen';
-import { Transport } from '../runtime/transport.js';
+import { Transport } from '../runtime/amqp/transport.js';
 import { BROKER_URL, brokerMissing, memoryLogger, rawBroker, uniqueQueue } from './support/broker.js';
 
 const queues: string[] = [];

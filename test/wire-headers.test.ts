@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { ProtocolError } from '../runtime/errors.js';
-import { toWireHeaders } from '../runtime/wire-headers.js';
+import { ProtocolError } from '../runtime/protocol/errors.js';
+import { toWireHeaders } from '../runtime/protocol/wire-headers.js';
 
 const require = createRequire(import.meta.url);
 const codec = require('amqplib/lib/codec') as {

@@ -1,7 +1,7 @@
 // Reads the captured Python Celery messages in fixtures/messages (copies of
 // ../shared/captures: celery-5.2 = Celery 5.2.6, celery-5.6 = Celery 5.6.3).
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingMessage } from '../../runtime/protocol.js';
+import type { IncomingMessage } from '../../runtime/protocol/message.js';
 
 export const CAPTURE_DIRS = ['celery-5.2', 'celery-5.6'] as const;
 

@@ -2,7 +2,7 @@
 // dumps(), Celery's saferepr() and repr(), for property tests that use Python as the oracle.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PyTuple } from '../../runtime/pyrepr.js';
+import { PyTuple } from '../../runtime/protocol/pyrepr.js';
 import { PYTHON } from './python.js';
 
 const ORACLE = fileURLToPath(new URL('../../fixtures/messages/python/oracle.py', import.meta.url));

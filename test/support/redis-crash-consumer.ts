@@ -3,7 +3,7 @@
  * mid-task: prints `taken <tag>` once the message is parked in `unacked`.
  * Usage: node --import tsx redis-crash-consumer.ts <redis url> <queue>
  */
-import { RedisBroker } from '../../runtime/redis-broker.js';
+import { RedisBroker } from '../../runtime/redis/broker.js';
 
 const [url, queue] = process.argv.slice(2) as [string, string];
 const broker = new RedisBroker({ url });

@@ -5,10 +5,10 @@
  * runs a handler, stores the result, reports chord parts, and acks.
  */
 import { hostname } from 'node:os';
-import { decodeTaskMessage, encodeTaskMessage, failureMeta, successMeta, type TaskRequest } from '../../runtime/protocol.js';
-import { type RedisResultBackend, type SignatureJson } from '../../runtime/redis-backend.js';
-import { type RedisBroker, type RedisConsumer, type RedisDelivery } from '../../runtime/redis-broker.js';
-import { envelopeFromTaskMessage, incomingFromEnvelope, storeRequestFromMeta } from '../../runtime/redis-messages.js';
+import { decodeTaskMessage, encodeTaskMessage, failureMeta, successMeta, type TaskRequest } from '../../runtime/protocol/message.js';
+import { type RedisResultBackend, type SignatureJson } from '../../runtime/redis/backend.js';
+import { type RedisBroker, type RedisConsumer, type RedisDelivery } from '../../runtime/redis/broker.js';
+import { envelopeFromTaskMessage, incomingFromEnvelope, storeRequestFromMeta } from '../../runtime/redis/messages.js';
 
 export type Handler = (args: unknown[], kwargs: Record<string, unknown>) => unknown;
 

@@ -3,11 +3,11 @@
  * shapes; the classes that implement them live in their own files (client, results,
  * worker) and are wired together by `celery.ts`.
  */
-import type { Signature } from './canvas.js';
+import type { Signature } from '../client/canvas.js';
 import type { Celery } from './celery.js';
-import type { ResultMeta } from './protocol.js';
-import type { RetryOptions } from './retry.js';
-import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from './spec.js';
+import type { ResultMeta } from '../protocol/message.js';
+import type { RetryOptions } from '../worker/retry.js';
+import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from '../protocol/spec.js';
 
 /** Celery task states (`celery.states`). */
 export type TaskState = 'PENDING' | 'RECEIVED' | 'STARTED' | 'SUCCESS' | 'FAILURE' | 'REVOKED' | 'REJECTED' | 'RETRY' | 'IGNORED';

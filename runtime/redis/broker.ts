@@ -23,7 +23,7 @@ import {
   queueKeyForPriority,
   queueOfKey,
   restoredPayload,
-} from './redis-envelope.js';
+} from './envelope.js';
 import {
   backoffDelay,
   closeRedisClient,
@@ -34,7 +34,7 @@ import {
   type RedisLog,
   RedisTransportError,
   SILENT_REDIS_LOG,
-} from './redis-connection.js';
+} from './connection.js';
 
 const UNACKED_KEY = 'unacked';
 const UNACKED_INDEX_KEY = 'unacked_index';

@@ -9,8 +9,8 @@
  * (protocol.md §7.2); an unknown method or a failing handler answers
  * `{"error": "<repr(exc)>"}` as kombu's `Node.dispatch` does.
  */
-import { isPlainObject } from './protocol.js';
-import { reprStr } from './pyrepr.js';
+import { isPlainObject } from '../protocol/message.js';
+import { reprStr } from '../protocol/pyrepr.js';
 
 export interface ControlRequest {
   readonly method: string;

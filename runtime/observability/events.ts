@@ -13,12 +13,12 @@
 import { loadavg } from 'node:os';
 import type { Channel } from 'amqplib';
 import { LamportClock } from './control.js';
-import { encodeJson } from './kombu-json.js';
+import { encodeJson } from '../protocol/kombu-json.js';
 import type { Logger } from './logger.js';
-import { excRepr, safeRepr } from './pyrepr.js';
-import type { RedisBroker } from './redis-broker.js';
-import { messageOf, type Transport } from './transport.js';
-import { toWireHeaders } from './wire-headers.js';
+import { excRepr, safeRepr } from '../protocol/pyrepr.js';
+import type { RedisBroker } from '../redis/broker.js';
+import { messageOf, type Transport } from '../amqp/transport.js';
+import { toWireHeaders } from '../protocol/wire-headers.js';
 
 export const EVENT_EXCHANGE = 'celeryev';
 /** `sw_ident` of a TS worker: Flower shows it next to Python's `py-celery`. */

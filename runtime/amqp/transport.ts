@@ -20,8 +20,8 @@ import { EventEmitter } from 'node:events';
 import { installedBeforeAmqplib } from './amqplib-codec.js';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import { CeleryGenError } from './errors.js';
-import { type Logger, redactSecrets } from './logger.js';
+import { CeleryGenError } from '../protocol/errors.js';
+import { type Logger, redactSecrets } from '../observability/logger.js';
 
 export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 

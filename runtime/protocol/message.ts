@@ -16,7 +16,7 @@
  * pinned to Python's AMQP field type (see wire-headers.ts). Publish `wireHeaders`; that is
  * the one way (publishing `headers` lets amqplib guess int16 and breaks Python workers).
  */
-import type { TaskState } from './api.js';
+import type { TaskState } from '../app/api.js';
 import { ProtocolError, TaskError } from './errors.js';
 import { decodeJson, encodeJson, isPythonDate, pythonIsoFormat } from './kombu-json.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
@@ -24,7 +24,7 @@ import { setOwn } from './own-property.js';
 import { argsListRepr, argsRepr, excRepr, kwargsRepr, safeRepr } from './pyrepr.js';
 import { toWireHeaders, toWireHeaderValue } from './wire-headers.js';
 
-export type { TaskState } from './api.js';
+export type { TaskState } from '../app/api.js';
 
 export const TASK_STATES: readonly TaskState[] = [
   'PENDING',

@@ -4,7 +4,7 @@
  * so other deliveries keep flowing) and runs when due; an expired message is not run,
  * its result is REVOKED (`TaskRevokedError('expired')`) and it is acked.
  */
-import { parseIso } from './protocol.js';
+import { parseIso } from './message.js';
 
 /** Milliseconds until `eta` (0 when absent or past). `eta` was validated by the decoder. */
 export function etaDelayMs(eta: string | null, now: number = Date.now()): number {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** The logging surface this module needs; `runtime/logger.ts`'s `Logger` satisfies it. */
+/** The logging surface this module needs; `runtime/observability/logger.ts`'s `Logger` satisfies it. */
 export interface RedisLog {
   debug(message: string, fields?: Readonly<Record<string, unknown>>): void;
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;

@@ -5,11 +5,11 @@
  * the app has a key-value backend (Redis), receives task states instead of rpc replies.
  * The AMQP source lives with the worker (worker.ts); the Redis one is here.
  */
-import type { Logger } from './logger.js';
-import type { EncodedResult, IncomingMessage, ResultMeta, TaskRequest } from './protocol.js';
-import type { RedisBroker, RedisConsumer, RedisDelivery } from './redis-broker.js';
-import { messageOf } from './redis-connection.js';
-import { incomingFromEnvelope } from './redis-messages.js';
+import type { Logger } from '../observability/logger.js';
+import type { EncodedResult, IncomingMessage, ResultMeta, TaskRequest } from '../protocol/message.js';
+import type { RedisBroker, RedisConsumer, RedisDelivery } from '../redis/broker.js';
+import { messageOf } from '../redis/connection.js';
+import { incomingFromEnvelope } from '../redis/messages.js';
 
 export interface DeliveryInfo {
   readonly exchange: string;

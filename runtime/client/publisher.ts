@@ -14,13 +14,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Options } from 'amqplib';
-import type { ApplyOptions } from './api.js';
+import type { ApplyOptions } from '../app/api.js';
 import { embedList } from './canvas.js';
-import type { Logger } from './logger.js';
-import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
-import { RpcAsyncResult, RpcResultBackend } from './results.js';
-import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+import type { Logger } from '../observability/logger.js';
+import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from '../protocol/message.js';
+import { RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
+import type { TaskSpec } from '../protocol/spec.js';
+import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
 
 export const DEFAULT_QUEUE = 'celery';
 /** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */

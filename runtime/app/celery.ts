@@ -9,15 +9,15 @@
  * WorkerSource, ResultStore).
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { DEFAULT_QUEUE, type ResultTracker, type Route, TaskPublisher } from './client.js';
-import { startAmqpMailbox, startRedisMailbox } from './control-mailbox.js';
-import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from './events.js';
-import type { OutgoingMessage } from './protocol.js';
-import { CeleryGenError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { type RpcAsyncResult, RpcResultBackend } from './results.js';
-import { RedisResultBackend, type SignatureJson } from './redis-backend.js';
-import { RedisBroker } from './redis-broker.js';
+import { DEFAULT_QUEUE, type ResultTracker, type Route, TaskPublisher } from '../client/publisher.js';
+import { startAmqpMailbox, startRedisMailbox } from '../observability/control-mailbox.js';
+import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from '../observability/events.js';
+import type { OutgoingMessage } from '../protocol/message.js';
+import { CeleryGenError } from '../protocol/errors.js';
+import { consoleLogger, type Logger } from '../observability/logger.js';
+import { type RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
+import { RedisResultBackend, type SignatureJson } from '../redis/backend.js';
+import { RedisBroker } from '../redis/broker.js';
 import {
   type BackendKind,
   type BrokerKind,
@@ -26,11 +26,11 @@ import {
   RedisResultTracker,
   RedisRpcResults,
   resolveBrokerAndBackend,
-} from './redis-app.js';
-import type { TaskSpec } from './spec.js';
-import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type ReconnectOptions, type TlsOptions, Transport, redactUrl } from './transport.js';
-import { CeleryWorker } from './worker.js';
-import { RedisWorkerSource } from './worker-source.js';
+} from '../redis/app.js';
+import type { TaskSpec } from '../protocol/spec.js';
+import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type ReconnectOptions, type TlsOptions, Transport, redactUrl } from '../amqp/transport.js';
+import { CeleryWorker } from '../worker/worker.js';
+import { RedisWorkerSource } from '../worker/source.js';
 
 export interface CeleryOptions {
   /** `amqp://`, `amqps://`, `redis://` or `rediss://` URL. @default 'amqp://guest:guest@127.0.0.1:5672//' */

@@ -2,9 +2,9 @@
  * Where protocol.ts's messages meet the Redis envelope and result backend: the one
  * place that maps between their shapes, so neither side knows the other.
  */
-import type { IncomingMessage, OutgoingMessage as TaskMessage, ResultMeta, TaskRequest } from './protocol.js';
-import type { StoreRequest } from './redis-backend.js';
-import type { EnvelopeMessage, OutgoingMessage } from './redis-envelope.js';
+import type { IncomingMessage, OutgoingMessage as TaskMessage, ResultMeta, TaskRequest } from '../protocol/message.js';
+import type { StoreRequest } from './backend.js';
+import type { EnvelopeMessage, OutgoingMessage } from './envelope.js';
 
 /**
  * A task message as the envelope carries it. The plain `headers` go in (JSON has no AMQP

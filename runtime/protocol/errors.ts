@@ -3,7 +3,7 @@
  * CeleryGenError with a stable `code`, so callers (and the worker's reject/answer logic)
  * can branch on the code instead of parsing messages.
  */
-import type { TaskState } from './api.js';
+import type { TaskState } from '../app/api.js';
 
 export class CeleryGenError extends Error {
   readonly code: string;

@@ -2,9 +2,9 @@
  * The two functions generated modules call: `bindTask` turns a spec into a typed client
  * on an app, `implementTask` pairs a spec with a user's handler for a worker.
  */
-import type { ApplyOptions, AsyncResult, TaskClient, TaskContext, TaskImplementation } from './api.js';
-import type { Celery } from './celery.js';
-import type { TaskSpec } from './spec.js';
+import type { ApplyOptions, AsyncResult, TaskClient, TaskContext, TaskImplementation } from '../app/api.js';
+import type { Celery } from '../app/celery.js';
+import type { TaskSpec } from '../protocol/spec.js';
 
 export function bindTask<Args extends unknown[], Kwargs extends object, Result>(
   app: Celery,

@@ -11,12 +11,12 @@
  */
 import type { Channel } from 'amqplib';
 import type { ControlNode } from './control.js';
-import { encodeJson } from './kombu-json.js';
+import { encodeJson } from '../protocol/kombu-json.js';
 import type { Logger } from './logger.js';
-import { decodeBody } from './protocol.js';
-import type { RedisBroker, FanoutSubscription } from './redis-broker.js';
-import { messageOf, type Transport } from './transport.js';
-import { toWireHeaders } from './wire-headers.js';
+import { decodeBody } from '../protocol/message.js';
+import type { RedisBroker, FanoutSubscription } from '../redis/broker.js';
+import { messageOf, type Transport } from '../amqp/transport.js';
+import { toWireHeaders } from '../protocol/wire-headers.js';
 
 export const PIDBOX_EXCHANGE = 'celery.pidbox';
 export const REPLY_EXCHANGE = 'reply.celery.pidbox';

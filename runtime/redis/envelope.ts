@@ -11,7 +11,7 @@
  *    "priority": 0, "body_encoding": "base64", "delivery_tag": "<uuid4>"}}
  */
 import { randomUUID } from 'node:crypto';
-import { encodeJson, pythonNumber, quotePython } from './kombu-json.js';
+import { encodeJson, pythonNumber, quotePython } from '../protocol/kombu-json.js';
 
 /** kombu's separator between a queue name and its priority step, and inside binding entries. */
 export const KOMBU_SEP = '\x06\x16';

@@ -3,7 +3,7 @@
  * (Python's `current_task.request`) without threading it through arguments.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TaskContext } from './api.js';
+import type { TaskContext } from '../app/api.js';
 
 const storage = new AsyncLocalStorage<TaskContext>();
 

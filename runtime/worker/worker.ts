@@ -17,21 +17,21 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { bindArguments } from './arguments.js';
-import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from './canvas.js';
-import type { Route } from './client.js';
-import type { Celery } from './celery.js';
-import type { ControlNode } from './control.js';
-import type { Mailbox } from './control-mailbox.js';
-import type { EventSink } from './events.js';
+import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from '../app/api.js';
+import { bindArguments } from '../protocol/arguments.js';
+import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from '../client/canvas.js';
+import type { Route } from '../client/publisher.js';
+import type { Celery } from '../app/celery.js';
+import type { ControlNode } from '../observability/control.js';
+import type { Mailbox } from '../observability/control-mailbox.js';
+import type { EventSink } from '../observability/events.js';
 import { parseRate } from './rate-limit.js';
 import { raiseRetry, Retry, type RetryOptions, retryMessage } from './retry.js';
 import { effectiveLimits, withTimeLimits } from './time-limit.js';
-import { WorkerBreadth } from './worker-breadth.js';
+import { WorkerBreadth } from './breadth.js';
 import { runWithContext } from './context.js';
-import { ProtocolError } from './errors.js';
-import type { Logger } from './logger.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { Logger } from '../observability/logger.js';
 import {
   type DecodeOptions,
   decodeTaskMessage,
@@ -45,9 +45,9 @@ import {
   type ResultMeta,
   type TaskMessageInput,
   type TaskRequest,
-} from './protocol.js';
-import { CELERY_QUEUE, backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
-import type { ResultStore, WorkerDelivery, WorkerSource } from './worker-source.js';
+} from '../protocol/message.js';
+import { CELERY_QUEUE, backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
+import type { ResultStore, WorkerDelivery, WorkerSource } from './source.js';
 
 interface Delivery {
   readonly source: WorkerDelivery;

@@ -5,10 +5,10 @@
  * in at a few points (admit a delivery, task started/finished, start/stop); the rules
  * themselves live in eta.ts, retry.ts, canvas.ts, events.ts, control.ts and time-limit.ts.
  */
-import type { ActiveTaskInfo, ControlTarget, ScheduledTaskInfo } from './control.js';
-import { ControlNode, LamportClock, RevokedSet } from './control.js';
-import type { Mailbox } from './control-mailbox.js';
-import { EtaSchedule, etaDelayMs, isExpired } from './eta.js';
+import type { ActiveTaskInfo, ControlTarget, ScheduledTaskInfo } from '../observability/control.js';
+import { ControlNode, LamportClock, RevokedSet } from '../observability/control.js';
+import type { Mailbox } from '../observability/control-mailbox.js';
+import { EtaSchedule, etaDelayMs, isExpired } from '../protocol/eta.js';
 import {
   EventDispatcher,
   type EventSink,
@@ -17,12 +17,12 @@ import {
   taskRevokedFields,
   taskSucceededFields,
   WorkerHeartbeat,
-} from './events.js';
-import type { Logger } from './logger.js';
+} from '../observability/events.js';
+import type { Logger } from '../observability/logger.js';
 import { TokenBucket } from './rate-limit.js';
-import type { ResultMeta, TaskRequest } from './protocol.js';
-import { isoMicros } from './protocol.js';
-import { messageOf } from './transport.js';
+import type { ResultMeta, TaskRequest } from '../protocol/message.js';
+import { isoMicros } from '../protocol/message.js';
+import { messageOf } from '../amqp/transport.js';
 
 export interface BreadthOptions {
   readonly hostname: string;

@@ -9,8 +9,8 @@
  * handler keeps running in the background (its eventual result is ignored). Handlers
  * that must stop can watch `signal` (aborted at the soft or hard limit, whichever comes first).
  */
-import { TaskError } from './errors.js';
-import type { TaskOptions } from './spec.js';
+import { TaskError } from '../protocol/errors.js';
+import type { TaskOptions } from '../protocol/spec.js';
 
 export const BILLIARD_EXCEPTIONS = 'billiard.exceptions';
 

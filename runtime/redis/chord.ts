@@ -6,14 +6,14 @@
  * worker (Python or TS) finishes the last header task sends the callback.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyOptions } from './api.js';
-import type { Celery } from './celery.js';
-import { DEFAULT_QUEUE, resolveRoute } from './client.js';
-import { CeleryGenError } from './errors.js';
-import { RedisResultTracker } from './redis-app.js';
-import type { SignatureJson } from './redis-backend.js';
-import type { RpcAsyncResult } from './results.js';
-import type { TaskSpec } from './spec.js';
+import type { ApplyOptions } from '../app/api.js';
+import type { Celery } from '../app/celery.js';
+import { DEFAULT_QUEUE, resolveRoute } from '../client/publisher.js';
+import { CeleryGenError } from '../protocol/errors.js';
+import { RedisResultTracker } from './app.js';
+import type { SignatureJson } from './backend.js';
+import type { RpcAsyncResult } from '../amqp/rpc-backend.js';
+import type { TaskSpec } from '../protocol/spec.js';
 
 /** One task of a chord: its name (or spec), arguments and routing. */
 export interface ChordTask {

@@ -4,17 +4,17 @@
  * broker/backend pairs Python Celery supports.
  */
 import { randomUUID } from 'node:crypto';
-import type { MessagePublisher, ResultTracker, Route } from './client.js';
-import { CeleryGenError } from './errors.js';
-import type { Logger } from './logger.js';
-import { decodeResult, type OutgoingMessage, type ResultMeta, type TaskRequest } from './protocol.js';
-import { READY_STATES, type ChordCallbackSender, type RedisResultBackend, type RedisResultMeta, type SignatureJson } from './redis-backend.js';
-import type { RedisBroker, RedisConsumer } from './redis-broker.js';
-import { isRedisUrl, messageOf, redactRedisSecrets } from './redis-connection.js';
-import { envelopeFromTaskMessage, storeRequestFromMeta } from './redis-messages.js';
-import { RpcAsyncResult } from './results.js';
-import type { ResultStore } from './worker-source.js';
-import type { GetOptions, TaskState } from './api.js';
+import type { MessagePublisher, ResultTracker, Route } from '../client/publisher.js';
+import { CeleryGenError } from '../protocol/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { decodeResult, type OutgoingMessage, type ResultMeta, type TaskRequest } from '../protocol/message.js';
+import { READY_STATES, type ChordCallbackSender, type RedisResultBackend, type RedisResultMeta, type SignatureJson } from './backend.js';
+import type { RedisBroker, RedisConsumer } from './broker.js';
+import { isRedisUrl, messageOf, redactRedisSecrets } from './connection.js';
+import { envelopeFromTaskMessage, storeRequestFromMeta } from './messages.js';
+import { RpcAsyncResult } from '../amqp/rpc-backend.js';
+import type { ResultStore } from '../worker/source.js';
+import type { GetOptions, TaskState } from '../app/api.js';
 
 export type BrokerKind = 'amqp' | 'redis';
 export type BackendKind = 'rpc' | 'redis';

@@ -6,9 +6,9 @@
  * `max_retries` it throws the original exception (or `MaxRetriesExceededError`), which
  * ends the task in FAILURE like any other error.
  */
-import type { Route } from './client.js';
-import type { JsonValue } from './spec.js';
-import type { TaskMessageInput, TaskRequest } from './protocol.js';
+import type { Route } from '../client/publisher.js';
+import type { JsonValue } from '../protocol/spec.js';
+import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
 
 /** Python's `Task.max_retries` and `Task.default_retry_delay` defaults. */
 export const DEFAULT_MAX_RETRIES = 3;

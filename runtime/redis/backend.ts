@@ -11,8 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { decodeJson, encodeJson } from './kombu-json.js';
-import { excRepr } from './pyrepr.js';
+import { decodeJson, encodeJson } from '../protocol/kombu-json.js';
+import { excRepr } from '../protocol/pyrepr.js';
 import {
   closeRedisClient,
   createRedisClient,
@@ -22,7 +22,7 @@ import {
   type RedisLog,
   RedisTransportError,
   SILENT_REDIS_LOG,
-} from './redis-connection.js';
+} from './connection.js';
 
 export const TASK_KEY_PREFIX = 'celery-task-meta-';
 export const GROUP_KEY_PREFIX = 'celery-taskset-meta-';

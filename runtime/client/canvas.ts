@@ -17,14 +17,14 @@
  * ("The rpc result backend does not support chords!").
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyOptions, AsyncResult, TaskClient } from './api.js';
-import type { Celery } from './celery.js';
-import { DEFAULT_QUEUE, type ResultTracker, type Route } from './client.js';
-import { CeleryGenError } from './errors.js';
-import type { TaskMessageInput, TaskRequest } from './protocol.js';
-import { type ChordTask, sendChord } from './redis-chord.js';
-import { isPlainObject } from './protocol.js';
-import type { JsonValue, TaskSpec } from './spec.js';
+import type { ApplyOptions, AsyncResult, TaskClient } from '../app/api.js';
+import type { Celery } from '../app/celery.js';
+import { DEFAULT_QUEUE, type ResultTracker, type Route } from './publisher.js';
+import { CeleryGenError } from '../protocol/errors.js';
+import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
+import { type ChordTask, sendChord } from '../redis/chord.js';
+import { isPlainObject } from '../protocol/message.js';
+import type { JsonValue, TaskSpec } from '../protocol/spec.js';
 
 /** A signature as it travels (protocol.md §6.1). Unknown keys are kept when forwarding. */
 export interface SignatureJson {
