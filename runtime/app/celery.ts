@@ -9,7 +9,8 @@
  * WorkerSource, ResultStore).
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
-import { DEFAULT_QUEUE, type ResultTracker, type Route, TaskPublisher } from '../client/publisher.js';
+import { type ResultTracker, TaskPublisher } from '../client/publisher.js';
+import { DEFAULT_QUEUE, type Route } from '../client/routes.js';
 import { startAmqpMailbox, startRedisMailbox } from '../observability/control-mailbox.js';
 import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from '../observability/events.js';
 import type { OutgoingMessage } from '../protocol/message.js';

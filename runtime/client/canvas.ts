@@ -19,7 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyOptions, AsyncResult, TaskClient } from '../app/api.js';
 import type { Celery } from '../app/celery.js';
-import { DEFAULT_QUEUE, type ResultTracker, type Route } from './publisher.js';
+import type { ResultTracker } from './publisher.js';
+import { DEFAULT_QUEUE, type Route } from './routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
 import { type ChordTask, sendChord } from '../redis/chord.js';

@@ -16,13 +16,13 @@ import { hostname } from 'node:os';
 import type { Options } from 'amqplib';
 import type { ApplyOptions } from '../app/api.js';
 import { embedList } from './canvas.js';
+import { resolveRoute, type Route } from './routes.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from '../protocol/message.js';
 import { RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
 import type { TaskSpec } from '../protocol/spec.js';
 import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
 
-export const DEFAULT_QUEUE = 'celery';
 /** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */
 export const DEFAULT_PUBLISH_TIMEOUT = 30_000;
 
@@ -67,13 +67,6 @@ export interface PublisherDeps {
   readonly onPublished?: (message: OutgoingMessage, route: Route) => void;
   /** Milliseconds a publish waits for the broker, reconnects included. @default 30000 */
   readonly publishTimeout?: number;
-}
-
-/** Where a message goes: exchange '' and the queue name as routing key, unless told otherwise. */
-export interface Route {
-  readonly queue: string;
-  readonly exchange: string;
-  readonly routingKey: string;
 }
 
 export class TaskPublisher {
@@ -279,14 +272,6 @@ function within<T>(promise: Promise<T>, ms: number, transport: Transport): Promi
       },
     );
   });
-}
-
-export function resolveRoute(options: ApplyOptions, spec?: TaskSpec, defaultQueue: string = DEFAULT_QUEUE): Route {
-  const taskOptions = spec?.options ?? {};
-  const queue = options.queue ?? taskOptions.queue ?? defaultQueue;
-  const exchange = options.exchange ?? taskOptions.exchange ?? '';
-  const routingKey = options.routingKey ?? taskOptions.routing_key ?? queue;
-  return { queue, exchange, routingKey };
 }
 
 /** Python sends priority 0 with default routing and no priority property when `queue=` is given (captures §2). */

@@ -4,7 +4,8 @@
  * broker/backend pairs Python Celery supports.
  */
 import { randomUUID } from 'node:crypto';
-import type { MessagePublisher, ResultTracker, Route } from '../client/publisher.js';
+import type { MessagePublisher, ResultTracker } from '../client/publisher.js';
+import type { Route } from '../client/routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { decodeResult, type OutgoingMessage, type ResultMeta, type TaskRequest } from '../protocol/message.js';

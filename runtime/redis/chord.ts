@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyOptions } from '../app/api.js';
 import type { Celery } from '../app/celery.js';
-import { DEFAULT_QUEUE, resolveRoute } from '../client/publisher.js';
+import { DEFAULT_QUEUE, resolveRoute } from '../client/routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import { RedisResultTracker } from './app.js';
 import type { SignatureJson } from './backend.js';

@@ -6,7 +6,7 @@
  * `max_retries` it throws the original exception (or `MaxRetriesExceededError`), which
  * ends the task in FAILURE like any other error.
  */
-import type { Route } from '../client/publisher.js';
+import type { Route } from '../client/routes.js';
 import type { JsonValue } from '../protocol/spec.js';
 import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
 

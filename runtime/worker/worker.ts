@@ -20,7 +20,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from '../app/api.js';
 import { bindArguments } from '../protocol/arguments.js';
 import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from '../client/canvas.js';
-import type { Route } from '../client/publisher.js';
+import type { Route } from '../client/routes.js';
 import type { Celery } from '../app/celery.js';
 import type { ControlNode } from '../observability/control.js';
 import type { Mailbox } from '../observability/control-mailbox.js';
