@@ -14,9 +14,9 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { AsyncResult, GetOptions, TaskState } from '../app/api.js';
 import { CeleryGenError, TimeoutError, type TaskError } from '../protocol/errors.js';
-import type { Logger } from '../observability/logger.js';
+import { messageOf, type Logger } from '../observability/logger.js';
 import { decodeResult, taskErrorFromMeta, type ResultMeta } from '../protocol/message.js';
-import { backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+import { backoffDelay, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
 const REPLY_QUEUE_EXPIRES_MS = 86_400_000;

@@ -21,7 +21,7 @@ import { installedBeforeAmqplib } from './amqplib-codec.js';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { CeleryGenError } from '../protocol/errors.js';
-import { type Logger, redactSecrets } from '../observability/logger.js';
+import { type Logger, messageOf, redactSecrets } from '../observability/logger.js';
 
 export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 
@@ -36,6 +36,9 @@ export function redactUrl(url: string): string {
     return redactSecrets(url);
   }
 }
+
+/** amqplib's publish options, named here so the publisher needs no amqplib import of its own. */
+export type PublishOptions = Options.Publish;
 
 /** A broker connection or channel failure; its message never contains a password. */
 export class TransportError extends CeleryGenError {
@@ -481,10 +484,6 @@ function tlsSocketOptions(tls: TlsOptions): Record<string, unknown> {
     if (tls[key] !== undefined) options[key] = tls[key];
   }
   return options;
-}
-
-export function messageOf(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
 }
 
 /**

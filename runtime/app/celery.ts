@@ -11,8 +11,11 @@
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
 import { type ResultTracker, TaskPublisher } from '../client/publisher.js';
 import { DEFAULT_QUEUE, type Route } from '../client/routes.js';
-import { startAmqpMailbox, startRedisMailbox } from '../observability/control-mailbox.js';
-import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from '../observability/events.js';
+import { startAmqpMailbox } from '../amqp/control-mailbox.js';
+import { startRedisMailbox } from '../redis/control-mailbox.js';
+import { AmqpEventSink } from '../amqp/event-sink.js';
+import { RedisEventSink } from '../redis/event-sink.js';
+import { EventDispatcher, type EventSink, taskSentFields } from '../observability/events.js';
 import type { OutgoingMessage } from '../protocol/message.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
@@ -31,7 +34,8 @@ import {
 import type { TaskSpec } from '../protocol/spec.js';
 import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type ReconnectOptions, type TlsOptions, Transport, redactUrl } from '../amqp/transport.js';
 import { CeleryWorker } from '../worker/worker.js';
-import { RedisWorkerSource } from '../worker/source.js';
+import { RedisWorkerSource } from '../redis/worker-source.js';
+import { AmqpWorkerSource } from '../amqp/worker-source.js';
 
 export interface CeleryOptions {
   /** `amqp://`, `amqps://`, `redis://` or `rediss://` URL. @default 'amqp://guest:guest@127.0.0.1:5672//' */
@@ -256,18 +260,20 @@ export class Celery {
   createWorker(tasks: readonly TaskImplementation[], options: WorkerOptions = {}): Worker {
     const queues = options.queues && options.queues.length > 0 ? options.queues : [this.options.defaultQueue ?? DEFAULT_QUEUE];
     const worker = new CeleryWorker(tasks, { ...options, queues }, {
-      transport: this.transport,
       logger: this.logger,
+      source:
+        this.#brokerKind === 'redis'
+          ? new RedisWorkerSource(this.redisBroker, this.logger)
+          : new AmqpWorkerSource(this.transport, this.logger, (queue) => this.#queueDeclaration(queue)),
+      brokerInfo: { transport: this.#brokerKind === 'redis' ? 'redis' : 'amqp', hostname: this.transport.redactedUrl },
       onSignalStop: () => this.close(),
       app: this,
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
-      queueDeclaration: (queue) => this.#queueDeclaration(queue),
       mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, this.logger) : startAmqpMailbox(this.transport, node, this.logger)),
       eventSink: this.#eventSink(),
       ...(this.options.typedJson ? { typedJson: true } : {}),
-      ...(this.#brokerKind === 'redis' ? { source: new RedisWorkerSource(this.redisBroker, this.logger) } : {}),
       ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, this.logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
     });
     this.#workers.add(worker);

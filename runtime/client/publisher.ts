@@ -13,15 +13,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Options } from 'amqplib';
 import type { ApplyOptions } from '../app/api.js';
 import { embedList } from './canvas.js';
 import { resolveRoute, type Route } from './routes.js';
-import type { Logger } from '../observability/logger.js';
+import { messageOf, type Logger } from '../observability/logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from '../protocol/message.js';
 import { RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
 import type { TaskSpec } from '../protocol/spec.js';
-import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
+import { CELERY_QUEUE, type PublishOptions, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
 
 /** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */
 export const DEFAULT_PUBLISH_TIMEOUT = 30_000;
@@ -151,7 +150,7 @@ export class TaskPublisher {
     }
     const { transport } = this.#deps;
     const { properties } = message;
-    const publishOptions: Options.Publish = {
+    const publishOptions: PublishOptions = {
       contentType: properties.contentType,
       contentEncoding: properties.contentEncoding,
       correlationId: properties.correlationId,
@@ -177,7 +176,7 @@ export class TaskPublisher {
   }
 
   /** The slow path: (re)opens the channel, declares the queue and publishes, retrying connection losses until the deadline. */
-  async #publishAgain(first: unknown, message: OutgoingMessage, route: Route, publishOptions: Options.Publish, startedAt: number): Promise<void> {
+  async #publishAgain(first: unknown, message: OutgoingMessage, route: Route, publishOptions: PublishOptions, startedAt: number): Promise<void> {
     const { transport, results } = this.#deps;
     const timeout = this.#deps.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
     const deadline = startedAt + timeout;
@@ -248,7 +247,7 @@ export class TaskPublisher {
   }
 }
 
-function properties(options: Options.Publish): { replyTo: string | undefined } {
+function properties(options: PublishOptions): { replyTo: string | undefined } {
   return { replyTo: typeof options.replyTo === 'string' && options.replyTo !== '' ? options.replyTo : undefined };
 }
 

@@ -11,14 +11,10 @@
  * heartbeats are disabled; task events only when enabled (Python's `-E`).
  */
 import { loadavg } from 'node:os';
-import type { Channel } from 'amqplib';
 import { LamportClock } from './control.js';
 import { encodeJson } from '../protocol/kombu-json.js';
-import type { Logger } from './logger.js';
 import { excRepr, safeRepr } from '../protocol/pyrepr.js';
-import type { RedisBroker } from '../redis/broker.js';
-import { messageOf, type Transport } from '../amqp/transport.js';
-import { toWireHeaders } from '../protocol/wire-headers.js';
+import { messageOf, type Logger } from './logger.js';
 
 export const EVENT_EXCHANGE = 'celeryev';
 /** `sw_ident` of a TS worker: Flower shows it next to Python's `py-celery`. */
@@ -231,67 +227,4 @@ export class WorkerHeartbeat {
     this.#timer = undefined;
     await this.#send('worker-offline');
   }
-}
-
-/** Events over AMQP: the durable topic exchange `celeryev`, transient messages. */
-export class AmqpEventSink implements EventSink {
-  readonly #transport: Transport;
-  #channel: Promise<Channel> | undefined;
-
-  constructor(transport: Transport) {
-    this.#transport = transport;
-  }
-
-  #open(): Promise<Channel> {
-    if (!this.#channel) {
-      const opening = (async () => {
-        const channel = await this.#transport.createChannel();
-        channel.on('close', () => {
-          if (this.#channel === opening) this.#channel = undefined;
-        });
-        await channel.assertExchange(EVENT_EXCHANGE, 'topic', { durable: true, autoDelete: false });
-        return channel;
-      })();
-      opening.catch(() => {
-        if (this.#channel === opening) this.#channel = undefined;
-      });
-      this.#channel = opening;
-    }
-    return this.#channel;
-  }
-
-  async publish(routingKey: string, body: Buffer, hostname: string): Promise<void> {
-    const channel = await this.#open();
-    channel.publish(EVENT_EXCHANGE, routingKey, body, {
-      contentType: 'application/json',
-      contentEncoding: 'utf-8',
-      deliveryMode: 1,
-      priority: 0,
-      headers: toWireHeaders({ hostname }),
-    });
-  }
-
-  async close(): Promise<void> {
-    const opening = this.#channel;
-    this.#channel = undefined;
-    if (!opening) return;
-    const channel = await opening.catch(() => undefined);
-    await channel?.close().catch(() => undefined);
-  }
-}
-
-/** Events over Redis: kombu publishes `celeryev` as a fanout (PUBLISH on `/<db>.celeryev/<routing key>`). */
-export class RedisEventSink implements EventSink {
-  readonly #broker: RedisBroker;
-  constructor(broker: RedisBroker) {
-    this.#broker = broker;
-  }
-  async publish(routingKey: string, body: Buffer, hostname: string): Promise<void> {
-    await this.#broker.publishFanout(
-      { body, contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname }, deliveryMode: 1 },
-      EVENT_EXCHANGE,
-      routingKey,
-    );
-  }
-  async close(): Promise<void> {}
 }

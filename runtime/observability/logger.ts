@@ -60,3 +60,8 @@ function safeJson(fields: LogFields): string {
     return '{"fields":"<unserialisable>"}';
   }
 }
+
+/** An error's message with secrets redacted: what logs and wrapped errors quote. */
+export function messageOf(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}

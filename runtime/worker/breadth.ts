@@ -18,11 +18,10 @@ import {
   taskSucceededFields,
   WorkerHeartbeat,
 } from '../observability/events.js';
-import type { Logger } from '../observability/logger.js';
+import { messageOf, type Logger } from '../observability/logger.js';
 import { TokenBucket } from './rate-limit.js';
 import type { ResultMeta, TaskRequest } from '../protocol/message.js';
 import { isoMicros } from '../protocol/message.js';
-import { messageOf } from '../amqp/transport.js';
 
 export interface BreadthOptions {
   readonly hostname: string;
