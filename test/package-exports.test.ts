@@ -6,19 +6,18 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { packTarball, ROOT } from './support/pack.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 let app = '';
 
 before(() => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
   app = mkdtempSync(join(tmpdir(), 'celery-gen-app-'));
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', app], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tarball = packTarball(app);
   const modules = join(app, 'node_modules');
   mkdirSync(join(modules, 'celery-gen'), { recursive: true });
-  execFileSync('tar', ['-xzf', join(app, tarball), '-C', join(modules, 'celery-gen'), '--strip-components=1']);
+  execFileSync('tar', ['-xzf', tarball, '-C', join(modules, 'celery-gen'), '--strip-components=1']);
   // The package's own dependencies, as npm would have installed them beside it.
   for (const dep of readdirSync(join(ROOT, 'node_modules'))) {
     if (dep === 'celery-gen' || dep.startsWith('.')) continue;
