@@ -4,7 +4,7 @@
  * clients and workers.
  *
  * The broker is AMQP or Redis, the backend rpc:// or Redis (every pair Python supports;
- * resolveBrokerAndBackend in redis-app.ts refuses the others at construction). The Redis
+ * resolveBrokerAndBackend in redis/app.ts refuses the others at construction). The Redis
  * pieces plug into the client's and worker's seams (MessagePublisher, ResultTracker,
  * WorkerSource, ResultStore).
  */

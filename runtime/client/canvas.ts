@@ -12,7 +12,7 @@
  *   the failed task's id prepended.
  *
  * Chords: a chord's join needs a key-value result backend. With the Redis backend the
- * worker takes part in Celery's native join (redis-backend.ts `onChordPartReturn`) and
+ * worker takes part in Celery's native join (redis/backend.ts `onChordPartReturn`) and
  * `chord(...)` is applied from TS; with rpc:// it is refused, as Python refuses it
  * ("The rpc result backend does not support chords!").
  */
@@ -256,7 +256,7 @@ export function group<const T extends readonly Signature[]>(...members: T): Grou
 /**
  * `chord(header, body)`: the header runs as a group, the body gets the list of their
  * results. Needs the Redis result backend, as in Python; applied through sendChord
- * (redis-chord.ts), which refuses rpc:// with CHORD_UNSUPPORTED.
+ * (redis/chord.ts), which refuses rpc:// with CHORD_UNSUPPORTED.
  */
 export class Chord<R> {
   readonly header: readonly Signature[];

@@ -1,5 +1,5 @@
 /**
- * The client: turns a call into a protocol v2 message (protocol.ts), publishes it as
+ * The client: turns a call into a protocol v2 message (protocol/message.ts), publishes it as
  * Python's `apply_async` does (default exchange '', routing key = queue, persistent,
  * the queue declared durable with no arguments as Python declares it) with publisher
  * confirms, and hands back an AsyncResult tracked by the rpc:// backend.
@@ -30,7 +30,7 @@ export function anonNodename(): string {
   return `gen${process.pid}@${hostname()}`;
 }
 
-/** What a client needs from its result backend (RpcResultBackend, or the Redis one in redis-app.ts). */
+/** What a client needs from its result backend (RpcResultBackend, or the Redis one in redis/app.ts). */
 export interface ResultTracker {
   /** Resolves with the `reply_to` to send (the rpc reply queue, or the client's id with a key-value backend). */
   ensure(): Promise<string>;
@@ -41,7 +41,7 @@ export interface ResultTracker {
   forget(taskId: string): void;
 }
 
-/** Publishes one encoded task message on a broker other than the AMQP transport (Redis: redis-app.ts). */
+/** Publishes one encoded task message on a broker other than the AMQP transport (Redis: redis/app.ts). */
 export interface MessagePublisher {
   publishTask(message: OutgoingMessage, route: Route): Promise<void>;
 }

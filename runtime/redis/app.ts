@@ -1,6 +1,6 @@
 /**
  * Redis plugged into the app's seams: the client's MessagePublisher and ResultTracker
- * (client.ts) and the worker's ResultStore (worker-source.ts), plus the rules for which
+ * (client/publisher.ts) and the worker's ResultStore (worker/source.ts), plus the rules for which
  * broker/backend pairs Python Celery supports.
  */
 import { randomUUID } from 'node:crypto';

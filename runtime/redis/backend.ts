@@ -7,7 +7,7 @@
  * and its callback on ours, or the other way round.
  *
  * It stores and reads result metas; turning an Error into the exception dict (or a
- * FAILURE meta into a TaskError) is protocol.ts's job.
+ * FAILURE meta into a TaskError) is protocol/message.ts's job.
  */
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';

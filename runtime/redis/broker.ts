@@ -7,7 +7,7 @@
  * Python and TypeScript workers can therefore share queues and rescue each other's tasks.
  *
  * Knows the envelope, not the task message: callers pass body bytes and headers encoded
- * by protocol.ts.
+ * by protocol/message.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';

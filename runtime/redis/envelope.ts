@@ -2,7 +2,7 @@
  * kombu's virtual-transport envelope: how a message sits in a Redis list
  * (`kombu/transport/virtual/base.py` `prepare_message` + `_inplace_augment_message`,
  * protocol.md §9). Pure: no I/O. The task message inside (headers, body bytes) is
- * protocol.ts's business; this file only wraps and unwraps it.
+ * protocol/message.ts's business; this file only wraps and unwraps it.
  *
  * As Python 5.2.6 writes it (verified against a live client):
  *   {"body": "<base64>", "content-encoding": "utf-8", "content-type": "application/json",
@@ -24,7 +24,7 @@ export interface DeliveryInfo {
   readonly redelivered: boolean;
 }
 
-/** A message to put on a Redis queue: the task message as protocol.ts encoded it. */
+/** A message to put on a Redis queue: the task message as protocol/message.ts encoded it. */
 export interface OutgoingMessage {
   readonly body: Uint8Array;
   readonly contentType: string;
@@ -118,7 +118,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Decodes an envelope. Throws EnvelopeError for text that is not a kombu envelope; the
- * body bytes are returned undecoded (protocol.ts judges them).
+ * body bytes are returned undecoded (protocol/message.ts judges them).
  */
 export function decodeEnvelope(text: string): EnvelopeMessage {
   let payload: unknown;

@@ -1,5 +1,5 @@
 /**
- * Where protocol.ts's messages meet the Redis envelope and result backend: the one
+ * Where protocol/message.ts's messages meet the Redis envelope and result backend: the one
  * place that maps between their shapes, so neither side knows the other.
  */
 import type { IncomingMessage, OutgoingMessage as TaskMessage, ResultMeta, TaskRequest } from '../protocol/message.js';
@@ -26,7 +26,7 @@ export function envelopeFromTaskMessage(message: TaskMessage): OutgoingMessage {
   };
 }
 
-/** What protocol.ts's decoder reads, from a message taken off a Redis list. */
+/** What protocol/message.ts's decoder reads, from a message taken off a Redis list. */
 export function incomingFromEnvelope(message: EnvelopeMessage): IncomingMessage {
   return {
     body: message.body,

@@ -11,8 +11,9 @@
  * Each delivery stays paired with the channel it arrived on: delivery tags belong to one
  * channel, and acking on another (or a dead one) makes the broker close the channel.
  *
- * The broker is reached through a WorkerSource (worker-source.ts): AMQP by default (below),
- * Redis when the app's broker is redis://. With a key-value result backend (Redis) states
+ * The broker is reached through a WorkerSource (worker/source.ts), which the app builds:
+ * amqp/worker-source.ts, or redis/worker-source.ts
+ * when the app's broker is redis://. With a key-value result backend (Redis) states
  * go to a ResultStore instead of the rpc reply.
  */
 import { hostname as osHostname } from 'node:os';
