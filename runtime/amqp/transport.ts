@@ -22,6 +22,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { CeleryGenError } from '../protocol/errors.js';
 import { type Logger, redactSecrets } from '../observability/logger.js';
+import { parseBrokerUrls, UrlRotation } from '../protocol/broker-urls.js';
 
 export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 
@@ -70,18 +71,25 @@ export interface ReconnectOptions {
 }
 
 /** The events a Transport emits, with their arguments. */
+/** Every event names the broker node it concerns by its redacted URL (with a URL list: which one is current). */
 export interface TransportEvents {
-  connect: [];
-  close: [error: unknown];
-  reconnecting: [info: { attempt: number; delayMs: number; error?: TransportError }];
-  reconnect: [info: { attempts: number; downMs: number }];
+  connect: [info: { url: string }];
+  close: [error: unknown, info: { url: string }];
+  /** `url` is the one this attempt will try. */
+  reconnecting: [info: { attempt: number; delayMs: number; url: string; error?: TransportError }];
+  reconnect: [info: { attempts: number; downMs: number; url: string }];
   blocked: [reason: unknown];
   unblocked: [];
   error: [error: TransportError];
 }
 
 export interface TransportOptions {
-  readonly url: string;
+  /**
+   * One URL, a `;`-separated failover list (Celery's `broker_url`) or an array. With a list,
+   * the first connect tries each URL once in order, and every lost connection or failed
+   * reconnect attempt moves to the next one, round-robin.
+   */
+  readonly url: string | readonly string[];
   readonly logger: Logger;
   /** AMQP heartbeat in seconds, unless the URL sets `?heartbeat=`. @default 60 (RabbitMQ's proposal) */
   readonly heartbeat?: number;
@@ -112,8 +120,7 @@ export function backoffDelay(attempt: number, options: ReconnectOptions = {}, ra
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
-  readonly redactedUrl: string;
-  readonly #url: string;
+  readonly #urls: UrlRotation;
   readonly #logger: Logger;
   readonly #heartbeat: number;
   readonly #connectionName: string | undefined;
@@ -137,8 +144,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   constructor(options: TransportOptions) {
     super();
-    this.#url = options.url;
-    this.redactedUrl = redactUrl(options.url);
+    this.#urls = new UrlRotation(parseBrokerUrls(options.url));
     this.#logger = options.logger;
     this.#heartbeat = options.heartbeat ?? 60;
     this.#connectionName = options.connectionName;
@@ -149,6 +155,16 @@ export class Transport extends EventEmitter<TransportEvents> {
         "amqplib was loaded before celery-gen: messages whose headers carry integers beyond int32 (Python's `L`) will close the connection; import 'celery-gen' before 'amqplib'",
       );
     }
+  }
+
+  /** The URL in use (or tried next), password redacted. */
+  get redactedUrl(): string {
+    return redactUrl(this.#urls.current);
+  }
+
+  /** Every URL of the failover list, passwords redacted. */
+  get redactedUrls(): string[] {
+    return this.#urls.urls.map(redactUrl);
   }
 
   get closed(): boolean {
@@ -171,7 +187,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const reconnecting = this.#reconnect();
       return options.timeoutMs === undefined ? reconnecting : this.#bounded(reconnecting, options.timeoutMs);
     }
-    const opening = this.#open();
+    const opening = this.#openFirst();
     this.#connection = opening;
     opening.catch(() => {
       if (this.#connection === opening) this.#connection = undefined;
@@ -207,7 +223,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       for (let attempt = 1; ; attempt++) {
         if (this.#closing) throw new TransportError('CLOSED', 'transport is closed');
         const delayMs = backoffDelay(attempt, this.#reconnectOptions);
-        this.emit('reconnecting', { attempt, delayMs, ...(lastError ? { error: lastError } : {}) });
+        this.emit('reconnecting', { attempt, delayMs, url: this.redactedUrl, ...(lastError ? { error: lastError } : {}) });
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delayMs);
           this.#wakeReconnect = () => {
@@ -226,12 +242,15 @@ export class Transport extends EventEmitter<TransportEvents> {
           this.#connection = Promise.resolve(connection);
           const downMs = Date.now() - downSince;
           this.#logger.info('reconnected to the broker', { url: this.redactedUrl, attempts: attempt, downMs });
-          this.emit('reconnect', { attempts: attempt, downMs });
+          this.emit('reconnect', { attempts: attempt, downMs, url: this.redactedUrl });
           return connection;
         } catch (error) {
           if (error instanceof TransportError && error.code === 'CLOSED') throw error;
           lastError = error instanceof TransportError ? error : new TransportError('CONNECT_FAILED', messageOf(error), { cause: error });
-          this.#logger.warn(`reconnect attempt ${attempt} failed; retrying with backoff`, { url: this.redactedUrl, error: lastError.message });
+          const failed = this.redactedUrl;
+          // Round-robin, as kombu's failover: the next attempt tries the next node.
+          this.#urls.advance();
+          this.#logger.warn(`reconnect attempt ${attempt} failed; retrying with backoff`, { url: failed, next: this.redactedUrl, error: lastError.message });
         }
       }
     })();
@@ -244,8 +263,23 @@ export class Transport extends EventEmitter<TransportEvents> {
     return shared;
   }
 
+  /** The first connection: each URL of the list once, in order; fails at once when none answers (a wrong URL or password). */
+  async #openFirst(): Promise<ChannelModel> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.#urls.urls.length; tried++) {
+      try {
+        return await this.#open();
+      } catch (error) {
+        lastError = error;
+        if (this.#urls.urls.length > 1) this.#logger.warn('cannot connect; trying the next broker URL', { url: this.redactedUrl, error: messageOf(error) });
+        this.#urls.advance();
+      }
+    }
+    throw lastError;
+  }
+
   async #open(): Promise<ChannelModel> {
-    const url = new URL(this.#url);
+    const url = new URL(this.#urls.current);
     if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.#heartbeat));
     let connection: ChannelModel;
     try {
@@ -272,12 +306,15 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.#openPublishChannel = undefined;
       this.#channels.clear();
       if (this.#closing) return;
-      this.#logger.warn('broker connection lost; reconnecting', { url: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
-      this.emit('close', error);
+      const lost = this.redactedUrl;
+      // kombu's failover moves on at every loss: the node that dropped us is tried last.
+      this.#urls.advance();
+      this.#logger.warn('broker connection lost; reconnecting', { url: lost, next: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
+      this.emit('close', error, { url: lost });
       void this.#reconnect();
     });
     this.#logger.debug('connected', { url: this.redactedUrl });
-    this.emit('connect');
+    this.emit('connect', { url: this.redactedUrl });
     return connection;
   }
 
@@ -336,6 +373,20 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.#publishChannel = opening;
     }
     return this.#publishChannel;
+  }
+
+  /**
+   * Stops using `channel` for publishing and closes it (its unconfirmed publishes then fail
+   * with CONNECTION_LOST and are sent again). After a nack: RabbitMQ before 3.12.5 keeps
+   * nacking every publish on a channel that first published while a quorum queue's record
+   * still named a dead leader; a fresh channel works (see docs/clusters.md).
+   */
+  discardPublishChannel(channel: ConfirmChannel): void {
+    if (this.#openPublishChannel === channel) {
+      this.#openPublishChannel = undefined;
+      this.#publishChannel = undefined;
+    }
+    channel.close().catch(() => undefined);
   }
 
   /** The publish channel when it is open, without a promise hop (the hot path of sendTask). */
