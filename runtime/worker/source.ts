@@ -37,6 +37,12 @@ export interface WorkerSource {
    * it holds ETA messages, as Python does). Absent where the source cannot.
    */
   setPrefetch?(count: number): Promise<void>;
+  /**
+   * Re-publishes a delivery whose eta is `delayMs` away so that the broker brings it back
+   * when due, and settles the original: resolves true when done, false where this delivery
+   * cannot be deferred (the worker then holds it). Absent where the source never can.
+   */
+  defer?(delivery: WorkerDelivery, delayMs: number): Promise<boolean>;
   /** Stops taking messages; unsettled ones can still be settled. */
   cancel(): Promise<void>;
   /** Hands every unsettled message back to its queue and releases the connection. */

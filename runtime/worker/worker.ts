@@ -48,6 +48,9 @@ import {
 } from '../protocol/message.js';
 import { CELERY_QUEUE, backoffDelay, messageOf, type QueueDeclaration, type Transport, TransportError } from '../amqp/transport.js';
 import type { ResultStore, WorkerDelivery, WorkerSource } from './source.js';
+import { AmqpTopology } from '../amqp/topology.js';
+import type { QueueRoute } from '../protocol/delayed-delivery.js';
+import { etaDelayMs } from '../protocol/eta.js';
 
 interface Delivery {
   readonly source: WorkerDelivery;
@@ -79,6 +82,12 @@ export interface WorkerDeps {
   readonly eventSink?: EventSink;
   /** The app, handed to handlers in their context. */
   readonly app?: Celery;
+  /** How each queue is typed and bound (the app's queue rules); absent: classic queues on the default exchange. */
+  readonly queueRoute?: (queue: string) => QueueRoute;
+  /** Declares exchanges, bindings and the delayed-delivery topology. */
+  readonly topology?: AmqpTopology;
+  /** Declare native delayed delivery and bind the consumed queues, as Celery 5.5+'s worker does when the app has quorum queues. @default false */
+  readonly delayedDelivery?: boolean;
   /** Results in kombu 5.3+ typed JSON envelopes (the app's `typedJson`). @default false */
   readonly typedJson?: boolean;
 }
@@ -123,7 +132,13 @@ export class CeleryWorker implements Worker {
     this.#decodeOptions = options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes };
     this.#handleSignals = options.handleSignals ?? true;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
-    const amqp = deps.source ? undefined : new AmqpWorkerSource(deps.transport, deps.logger, deps.queueDeclaration);
+    const amqp = deps.source
+      ? undefined
+      : new AmqpWorkerSource(deps.transport, deps.logger, deps.queueDeclaration, {
+          queueRoute: deps.queueRoute,
+          topology: deps.topology,
+          delayedDelivery: deps.delayedDelivery ?? false,
+        });
     this.#source = deps.source ?? amqp!;
     this.#breadth = new WorkerBreadth<Delivery>({
       hostname: this.hostname,
@@ -190,6 +205,36 @@ export class CeleryWorker implements Worker {
     }
     delivery.request = request;
     if (!this.#tasks.has(request.task)) return true;
+    // A quorum queue's consumer window cannot grow for held messages: a whole second or more
+    // away, the message goes back through native delayed delivery instead (docs/clusters.md).
+    if (this.#source.defer && request.eta !== null && this.#breadth.check(request) === 'run') {
+      const delayMs = etaDelayMs(request.eta);
+      if (delayMs >= 1000) {
+        void this.#defer(delivery, request, delayMs);
+        return false;
+      }
+    }
+    return this.#decide(delivery, request);
+  }
+
+  /** Hands a future-ETA delivery to the source to re-publish; holds it as usual where the source cannot. */
+  async #defer(delivery: Delivery, request: TaskRequest, delayMs: number): Promise<void> {
+    let deferred = false;
+    try {
+      deferred = await this.#source.defer!(delivery.source, delayMs);
+    } catch (error) {
+      this.#deps.logger.warn(`cannot defer ${request.task}[${request.id}] through native delayed delivery; holding it instead: ${messageOf(error)}`);
+    }
+    if (deferred) {
+      delivery.settled = true;
+      this.#deps.logger.debug(`Task ${request.task}[${request.id}] deferred through native delayed delivery`, { delayMs });
+      return;
+    }
+    if (this.#stopping) return;
+    if (this.#decide(delivery, request)) this.#dispatch(delivery);
+  }
+
+  #decide(delivery: Delivery, request: TaskRequest): boolean {
     const verdict = this.#breadth.admit(delivery, request);
     if (verdict === 'run') return true;
     if (verdict !== 'held') void this.#revoke(delivery, request, verdict);
@@ -373,7 +418,7 @@ export class CeleryWorker implements Worker {
       eta: request.eta,
       expires: request.expires,
       hostname: this.hostname,
-      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered, redeliveryCount: redeliveryCount(delivery.source.message) },
       headers: request.headers,
     };
   }
@@ -479,6 +524,13 @@ function withClassName(error: unknown): unknown {
   return Object.create(error, { name: { value: className, enumerable: false } }) as Error;
 }
 
+/** The app's cluster settings the AMQP source needs (queue types, exchanges, delayed delivery). */
+interface AmqpClusterOptions {
+  readonly queueRoute?: ((queue: string) => QueueRoute) | undefined;
+  readonly topology?: AmqpTopology | undefined;
+  readonly delayedDelivery: boolean;
+}
+
 /**
  * The AMQP source: one channel, manual acks, prefetch = concurrency. Every delivery stays
  * paired with that channel; once it closed, nothing is acked on it (the broker requeues).
@@ -496,19 +548,62 @@ class AmqpWorkerSource implements WorkerSource {
   #consumerTags = new Map<string, string>();
   #recovering = false;
   readonly #declaration: (queue: string) => QueueDeclaration;
+  readonly #cluster: AmqpClusterOptions;
+  /** Per-consumer prefetch: set when a consumed queue is a quorum queue (they refuse global QoS: 540 NOT_IMPLEMENTED). */
+  #perConsumer = false;
 
-  constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE) {
+  constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE, cluster: AmqpClusterOptions = { delayedDelivery: false }) {
     this.#transport = transport;
     this.#logger = logger;
     this.#declaration = declaration;
+    this.#cluster = cluster;
   }
 
-  /** Widens or narrows the channel's window (held ETA messages count against it, as in Python). */
+  #route(queue: string): QueueRoute | undefined {
+    return this.#cluster.queueRoute?.(queue);
+  }
+
+  /**
+   * Widens or narrows the channel's window (held ETA messages count against it, as in Python).
+   * Not with per-consumer prefetch: RabbitMQ applies a changed per-consumer limit only to later
+   * consumers; there, ETA messages a second or more away are deferred instead (defer()).
+   */
   async setPrefetch(count: number): Promise<void> {
     this.#prefetch = count;
     const channel = this.#channel;
-    if (!channel) return;
+    if (!channel || this.#perConsumer) return;
     await channel.prefetch(count, true);
+  }
+
+  /** Native delayed delivery for quorum queues whose delayed bindings are in place on this connection. */
+  async defer(delivery: WorkerDelivery, delayMs: number): Promise<boolean> {
+    const { topology } = this.#cluster;
+    if (!(delivery instanceof AmqpDelivery) || !topology || !this.#cluster.delayedDelivery) return false;
+    const route = this.#route(delivery.queue);
+    if (!route || route.queueType !== 'quorum' || !topology.isReady(AmqpTopology.routeKey(route, true))) return false;
+    await topology.defer(delivery.raw, route, delayMs);
+    // Confirmed: the copy is safe in the broker. An original whose channel died meanwhile comes back and is deferred again (a duplicate, never a loss).
+    if (delivery.live) delivery.ack();
+    return true;
+  }
+
+  /**
+   * Celery 5.5+'s DelayedDelivery step: the topology and each queue's bindings, on the current
+   * connection. In the background after a reconnect, so consuming never waits for it; a
+   * failure is logged and tried again after the next reconnect (or by the next defer's fallback).
+   */
+  async #setupDelayedDelivery(): Promise<void> {
+    const { topology } = this.#cluster;
+    if (!topology || !this.#cluster.delayedDelivery) return;
+    for (const queue of this.#queues) {
+      const route = this.#route(queue);
+      if (!route) continue;
+      try {
+        await topology.ensureRoute(route, this.#declaration(queue), true);
+      } catch (error) {
+        this.#logger.warn(`cannot set up native delayed delivery for ${queue} on ${this.#transport.redactedUrl}: ${messageOf(error)}`);
+      }
+    }
   }
 
   async start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void> {
@@ -516,6 +611,7 @@ class AmqpWorkerSource implements WorkerSource {
     this.#prefetch = prefetch;
     this.#onDelivery = onDelivery;
     await this.#subscribe();
+    await this.#setupDelayedDelivery();
   }
 
   /** Opens a channel, sets its window, declares and consumes every queue: on start and after every loss. */
@@ -531,18 +627,23 @@ class AmqpWorkerSource implements WorkerSource {
     // One channel-wide window, as Celery 5.2 uses on RabbitMQ (qos_global): it can grow while
     // ETA messages are held, which a per-consumer limit cannot (RabbitMQ applies a changed
     // per-consumer limit only to consumers created afterwards). Quorum queues refuse global
-    // QoS, as they do for Python 5.2.
-    await channel.prefetch(this.#prefetch, true);
+    // QoS (540 NOT_IMPLEMENTED), so with one of them every consumer gets its own window, as
+    // Celery 5.5+'s worker_detect_quorum_queues does.
+    this.#perConsumer = this.#queues.some((queue) => this.#route(queue)?.queueType === 'quorum');
+    await channel.prefetch(this.#prefetch, !this.#perConsumer);
     for (const queue of this.#queues) await this.#consume(channel, queue);
   }
 
   async #consume(channel: Channel, queue: string): Promise<void> {
+    const route = this.#route(queue);
+    // A topic exchange: the exchange and the queue's binding first, as Celery's worker declares them.
+    if (route && route.exchange !== '' && this.#cluster.topology) await this.#cluster.topology.ensureRoute(route, this.#declaration(queue), false);
     await this.#transport.assertQueue(channel, queue, this.#declaration(queue));
     const { consumerTag } = await channel.consume(
       queue,
       (message) => {
         if (message === null) this.#cancelledByBroker(channel, queue);
-        else this.#onDelivery(new AmqpDelivery(this, channel, message));
+        else this.#onDelivery(new AmqpDelivery(this, channel, message, queue));
       },
       { noAck: false },
     );
@@ -577,7 +678,8 @@ class AmqpWorkerSource implements WorkerSource {
         for (let attempt = 1; !this.#closing; attempt++) {
           try {
             await this.#subscribe();
-            this.#logger.info('worker re-subscribed after losing its channel', { queues: this.#queues, attempt });
+            this.#logger.info('worker re-subscribed after losing its channel', { queues: this.#queues, attempt, url: this.#transport.redactedUrl });
+            void this.#setupDelayedDelivery();
             return;
           } catch (error) {
             if (error instanceof TransportError && error.code === 'CLOSED') return;
@@ -619,14 +721,17 @@ class AmqpWorkerSource implements WorkerSource {
 /** One AMQP delivery, bound to the channel it arrived on (methods on the prototype: no closures per message). */
 class AmqpDelivery implements WorkerDelivery {
   readonly message: WorkerDelivery['message'];
+  /** The queue it was consumed from. */
+  readonly queue: string;
   readonly #source: AmqpWorkerSource;
   readonly #channel: Channel;
   readonly #raw: ConsumeMessage;
 
-  constructor(source: AmqpWorkerSource, channel: Channel, raw: ConsumeMessage) {
+  constructor(source: AmqpWorkerSource, channel: Channel, raw: ConsumeMessage, queue: string) {
     this.#source = source;
     this.#channel = channel;
     this.#raw = raw;
+    this.queue = queue;
     const { properties, fields } = raw;
     this.message = {
       body: raw.content,
@@ -642,6 +747,11 @@ class AmqpDelivery implements WorkerDelivery {
 
   get live(): boolean {
     return this.#source.isLive(this.#channel);
+  }
+
+  /** The message as amqplib delivered it (defer copies its properties). */
+  get raw(): ConsumeMessage {
+    return this.#raw;
   }
 
   ack(): void {
@@ -663,6 +773,13 @@ class AmqpDelivery implements WorkerDelivery {
       headers: {},
     });
   }
+}
+
+/** Quorum queues count deliveries in `x-delivery-count` (absent on the first); elsewhere only the redelivered flag is known. */
+function redeliveryCount(message: WorkerDelivery['message']): number {
+  const count = (message.headers as Record<string, unknown> | undefined)?.['x-delivery-count'];
+  if (typeof count === 'number' || typeof count === 'bigint') return Number(count);
+  return message.deliveryInfo.redelivered ? 1 : 0;
 }
 
 function runTask(implementation: TaskImplementation, context: TaskContext, args: readonly unknown[]): unknown {
