@@ -31,6 +31,8 @@ import { AmqpTopology } from '../amqp/topology.js';
 import { DELAYED_DELIVERY_ENTRY, delayedRoutingKey, type QueueRoute, usesNativeDelay } from '../protocol/delayed-delivery.js';
 
 export const DEFAULT_QUEUE = 'celery';
+/** See #resolve: how far below a whole second a delay may be and still be keyed as that second. */
+const COUNTDOWN_SLACK_MS = 50;
 /** Milliseconds a publish may wait for the broker (reconnect included) before it rejects. */
 export const DEFAULT_PUBLISH_TIMEOUT = 30_000;
 
@@ -225,11 +227,13 @@ export class TaskPublisher {
     const routingKey = route.routingKey === route.queue ? declare.routingKey : route.routingKey;
     if (this.#deps.nativeDelay && eta !== null && eta !== undefined) {
       const delayMs = (typeof eta === 'string' ? Date.parse(eta) : eta.getTime()) - Date.now();
-      if (usesNativeDelay({ delayMs, appHasQuorumQueue: true, exchange: declare.exchange, exchangeType: declare.exchangeType })) {
+      if (usesNativeDelay({ delayMs: delayMs + COUNTDOWN_SLACK_MS, appHasQuorumQueue: true, exchange: declare.exchange, exchangeType: declare.exchangeType })) {
         return {
           queue: route.queue,
           exchange: DELAYED_DELIVERY_ENTRY,
-          routingKey: delayedRoutingKey(Math.floor(delayMs / 1000), routingKey),
+          // Celery keys int(countdown); the eta here was computed from it a moment ago, so the
+          // time since then (< 50 ms) must not cost a whole second.
+          routingKey: delayedRoutingKey(Math.floor((delayMs + COUNTDOWN_SLACK_MS) / 1000), routingKey),
           declare,
           delayed: true,
           declareKey: AmqpTopology.routeKey(declare, true),
