@@ -200,7 +200,7 @@ describe('quorum queues and native delayed delivery (main node)', { skip }, () =
     const runs: Run[] = [];
     const worker = app.createWorker([recordingTask('newproj.tasks.add', runs)], { handleSignals: false, heartbeat: false, remoteControl: false });
     await worker.start();
-    const capture = JSON.parse(readFileSync(new URL('/work/shared/captures/celery-new/v2-task-countdown.json', import.meta.url), 'utf8').toString()) as {
+    const capture = JSON.parse(readFileSync('fixtures/messages/celery-5.6/v2-task-countdown.json', 'utf8')) as {
       messages: { headers: Record<string, unknown>; properties: Record<string, unknown>; body_raw: string }[];
     };
     const { headers, properties, body_raw: body } = capture.messages[0]!;

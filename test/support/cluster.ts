@@ -1,0 +1,117 @@
+/**
+ * The project's shared folder (test captures, the three-node cluster scripts) and the
+ * cluster itself: rabbit2/3/4@localhost on 127.0.0.1:5673-5675, started and stopped with
+ * the scripts of shared/cluster/ (see shared/cluster.md). They never touch the main node.
+ *
+ * Where shared/ is: $CELERY_GEN_CLUSTER_SCRIPTS (the cluster folder itself) wins; otherwise
+ * the first `shared/` next to this checkout or any folder above it, or above the main
+ * checkout when this is a git worktree (a worktree under wt/<branch> sits two levels deeper
+ * than the main checkout, so a fixed `../shared` would miss it).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function ancestors(start: string): string[] {
+  const out: string[] = [];
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    out.push(dir);
+    if (dirname(dir) === dir) return out;
+  }
+}
+
+function gitMainCheckout(): string | undefined {
+  try {
+    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return common ? dirname(common) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The shared folder holding `relative` (e.g. 'cluster/start-cluster.sh'), or undefined. */
+export function findShared(relative: string): string | undefined {
+  const main = gitMainCheckout();
+  for (const dir of [...ancestors(REPO), ...(main ? ancestors(main) : [])]) {
+    const candidate = join(dir, 'shared');
+    if (existsSync(join(candidate, relative))) return candidate;
+  }
+  return undefined;
+}
+
+/** The folder with start-cluster.sh, node.sh and stop-cluster.sh, or undefined. */
+export function clusterScripts(): string | undefined {
+  const override = process.env.CELERY_GEN_CLUSTER_SCRIPTS;
+  if (override) return existsSync(join(override, 'start-cluster.sh')) ? resolve(override) : undefined;
+  const shared = findShared('cluster/start-cluster.sh');
+  return shared ? join(shared, 'cluster') : undefined;
+}
+
+/** Why the cluster tests cannot run here, or false. CELERY_GEN_REQUIRE_PEERS=1 (CI) turns a reason into a failure. */
+export function clusterMissing(): string | false {
+  let reason: string | false = false;
+  if (!clusterScripts()) reason = 'the cluster scripts (shared/cluster/start-cluster.sh) were not found; set CELERY_GEN_CLUSTER_SCRIPTS to their folder';
+  else if (process.getuid?.() !== 0) reason = 'the cluster scripts need root (the nodes run as the rabbitmq user)';
+  if (reason && process.env.CELERY_GEN_REQUIRE_PEERS === '1') throw new Error(`${reason}; CELERY_GEN_REQUIRE_PEERS=1 requires the cluster tests to run`);
+  return reason;
+}
+
+export const CLUSTER_NODES = [2, 3, 4] as const;
+export type ClusterNode = (typeof CLUSTER_NODES)[number];
+
+export function nodeName(node: ClusterNode): string {
+  return `rabbit${node}@localhost`;
+}
+
+export function nodeUrl(node: ClusterNode): string {
+  return `amqp://guest:guest@127.0.0.1:${5671 + node}//`;
+}
+
+async function script(name: string, ...args: string[]): Promise<string> {
+  const dir = clusterScripts();
+  if (!dir) throw new Error('cluster scripts not found');
+  const { stdout, stderr } = await run(join(dir, name), args, { timeout: 180_000, encoding: 'utf8' });
+  return `${stdout}${stderr}`;
+}
+
+/** A brand-new three-node cluster (about 20-40 s). */
+export function startCluster(): Promise<string> {
+  return script('start-cluster.sh', '--fresh');
+}
+
+/** Stops the three nodes and deletes their data. */
+export function stopCluster(): Promise<string> {
+  return script('stop-cluster.sh', '--wipe');
+}
+
+export function killNode(node: ClusterNode): Promise<string> {
+  return script('node.sh', 'kill9', String(node));
+}
+
+export function startNode(node: ClusterNode): Promise<string> {
+  return script('node.sh', 'start', String(node));
+}
+
+/** rabbitmqctl against one cluster node (never the main node). */
+export async function clusterCtl(node: ClusterNode, ...args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', ['-n', nodeName(node), ...args], { timeout: 60_000, encoding: 'utf8' });
+  return stdout;
+}
+
+/** The node currently leading quorum queue `queue`, asked through `via`. */
+export async function quorumLeader(queue: string, via: ClusterNode): Promise<ClusterNode> {
+  const out = await clusterCtl(via, '-q', 'list_queues', '--no-table-headers', 'name', 'leader');
+  for (const line of out.split('\n')) {
+    const [name, leader] = line.split('\t');
+    if (name === queue && leader) {
+      const node = CLUSTER_NODES.find((n) => leader.trim() === nodeName(n));
+      if (node) return node;
+    }
+  }
+  throw new Error(`no leader found for ${queue}: ${out}`);
+}
