@@ -138,6 +138,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   #publishChannel: Promise<ConfirmChannel> | undefined;
   #openPublishChannel: ConfirmChannel | undefined;
   readonly #channels = new Set<Channel>();
+  /** Publish channels closed by discardPublishChannel (their pending publishes fail as CONNECTION_LOST, but say why). */
+  readonly #discarded = new WeakSet<Channel>();
   readonly #declared = new WeakMap<Channel, Map<string, Promise<void>>>();
   readonly #declaredDone = new WeakMap<Channel, Set<string>>();
   #closing: Promise<void> | undefined;
@@ -386,6 +388,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.#openPublishChannel = undefined;
       this.#publishChannel = undefined;
     }
+    this.#discarded.add(channel);
     channel.close().catch(() => undefined);
   }
 
@@ -477,6 +480,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (/nack/i.test(message)) return new TransportError('PUBLISH_NACKED', `broker did not confirm the message to ${target}: ${message}`);
     const refusal = this.#channelErrors.get(channel);
     if (refusal !== undefined) return new TransportError('PUBLISH_FAILED', `cannot publish to ${target}: ${messageOf(refusal)}`, { cause: refusal });
+    if (this.#discarded.has(channel)) {
+      return new TransportError('CONNECTION_LOST', `the channel was replaced after a nack before the broker confirmed the message to ${target}`, { cause: error });
+    }
     return new TransportError('CONNECTION_LOST', `the connection to ${this.redactedUrl} was lost before the broker confirmed the message to ${target}`, { cause: error });
   }
 

@@ -10,6 +10,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -79,9 +80,18 @@ async function script(name: string, ...args: string[]): Promise<string> {
   return `${stdout}${stderr}`;
 }
 
-/** A brand-new three-node cluster (about 20-40 s). */
-export function startCluster(): Promise<string> {
-  return script('start-cluster.sh', '--fresh');
+/**
+ * A brand-new three-node cluster (about 20-40 s). The scripts give a booting node 5 s to
+ * write its PID file; on a busy machine that is too short: then this waits for the nodes'
+ * AMQP ports and runs start-cluster.sh again, which finds them running and joins them.
+ */
+export async function startCluster(): Promise<string> {
+  try {
+    return await script('start-cluster.sh', '--fresh');
+  } catch (error) {
+    for (const node of CLUSTER_NODES) await waitForPort(5671 + node, 90_000);
+    return `${String(error).split('\n')[0]} (slow boot); then: ${await script('start-cluster.sh')}`;
+  }
 }
 
 /** Stops the three nodes and deletes their data. */
@@ -93,8 +103,38 @@ export function killNode(node: ClusterNode): Promise<string> {
   return script('node.sh', 'kill9', String(node));
 }
 
-export function startNode(node: ClusterNode): Promise<string> {
-  return script('node.sh', 'start', String(node));
+/**
+ * Starts a stopped or killed node again. node.sh gives a booting node 5 s to write its PID
+ * file; on a busy machine that is too short and it reports a failure while the node still
+ * boots, so then this waits for the node's AMQP port itself (up to 90 s).
+ */
+export async function startNode(node: ClusterNode): Promise<string> {
+  try {
+    return await script('node.sh', 'start', String(node));
+  } catch (error) {
+    await waitForPort(5671 + node, 90_000);
+    return `node.sh reported a failure, but rabbit${node}@localhost came up: ${String(error).split('\n')[0]}`;
+  }
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** rabbitmqctl against one cluster node (never the main node). */
