@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Celery, consoleLogger, defineTask, implementTask, silentLogger, type TaskContext, type TaskImplementation } from 'celery-gen';
+import { Celery, defineTask, implementTask, silentLogger, type TaskContext, type TaskImplementation } from 'celery-gen';
 import { delayedRoutingKey } from '../runtime/protocol/delayed-delivery.js';
 import { BROKER_URL, brokerMissing, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
 import { connectionsNamed, rabbitmqctl, rabbitmqctlMissing } from './support/reliability.js';
@@ -88,7 +88,7 @@ describe('quorum queues and native delayed delivery (main node)', { skip }, () =
   const apps: Celery[] = [];
   const newApp = (queue: string, exchangeType: 'direct' | 'topic') => {
     queues.push(queue);
-    const app = new Celery({ broker: BROKER_URL, defaultQueue: queue, defaultQueueType: 'quorum', defaultExchangeType: exchangeType, logger: process.env.QDEBUG ? consoleLogger('debug') : silentLogger, connectionName: `cg-quorum ${queue}` });
+    const app = new Celery({ broker: BROKER_URL, defaultQueue: queue, defaultQueueType: 'quorum', defaultExchangeType: exchangeType, logger: silentLogger, connectionName: `cg-quorum ${queue}` });
     apps.push(app);
     return app;
   };

@@ -569,9 +569,10 @@ class AmqpWorkerSource implements WorkerSource {
    * consumers; there, ETA messages a second or more away are deferred instead (defer()).
    */
   async setPrefetch(count: number): Promise<void> {
+    if (this.#perConsumer) return;
     this.#prefetch = count;
     const channel = this.#channel;
-    if (!channel || this.#perConsumer) return;
+    if (!channel) return;
     await channel.prefetch(count, true);
   }
 
