@@ -77,8 +77,10 @@ describe('cluster failover: kill -9 the quorum leader under load', { skip, timeo
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (i === KILL_AT) {
-        await killNode(leader);
+        // Timed from the start of node.sh: the kill lands within it, and clients may have
+        // failed over before it returns (it waits until the process is gone).
         killedAt = Date.now();
+        await killNode(leader);
         restart = new Promise((r) => setTimeout(r, DOWN_MS)).then(() => startNode(leader));
         restart.catch(() => undefined); // awaited below
       }

@@ -209,26 +209,24 @@ export class CeleryWorker implements Worker {
     // away, the message goes back through native delayed delivery instead (docs/clusters.md).
     if (this.#source.defer && request.eta !== null && this.#breadth.check(request) === 'run') {
       const delayMs = etaDelayMs(request.eta);
-      if (delayMs >= 1000) {
-        void this.#defer(delivery, request, delayMs);
+      const deferring = delayMs >= 1000 ? this.#source.defer(delivery.source, delayMs) : undefined;
+      if (deferring) {
+        void this.#deferred(deferring, delivery, request, delayMs);
         return false;
       }
     }
     return this.#decide(delivery, request);
   }
 
-  /** Hands a future-ETA delivery to the source to re-publish; holds it as usual where the source cannot. */
-  async #defer(delivery: Delivery, request: TaskRequest, delayMs: number): Promise<void> {
-    let deferred = false;
+  /** Waits for a deferral; if it failed, the delivery is held as usual. */
+  async #deferred(deferring: Promise<void>, delivery: Delivery, request: TaskRequest, delayMs: number): Promise<void> {
     try {
-      deferred = await this.#source.defer!(delivery.source, delayMs);
-    } catch (error) {
-      this.#deps.logger.warn(`cannot defer ${request.task}[${request.id}] through native delayed delivery; holding it instead: ${messageOf(error)}`);
-    }
-    if (deferred) {
+      await deferring;
       delivery.settled = true;
       this.#deps.logger.debug(`Task ${request.task}[${request.id}] deferred through native delayed delivery`, { delayMs });
       return;
+    } catch (error) {
+      this.#deps.logger.warn(`cannot defer ${request.task}[${request.id}] through native delayed delivery; holding it instead: ${messageOf(error)}`);
     }
     if (this.#stopping) return;
     if (this.#decide(delivery, request)) this.#dispatch(delivery);
@@ -576,16 +574,16 @@ class AmqpWorkerSource implements WorkerSource {
     await channel.prefetch(count, true);
   }
 
-  /** Native delayed delivery for quorum queues whose delayed bindings are in place on this connection. */
-  async defer(delivery: WorkerDelivery, delayMs: number): Promise<boolean> {
+  /** Native delayed delivery for quorum queues whose delayed bindings are in place on this connection; classic queues: undefined. */
+  defer(delivery: WorkerDelivery, delayMs: number): Promise<void> | undefined {
     const { topology } = this.#cluster;
-    if (!(delivery instanceof AmqpDelivery) || !topology || !this.#cluster.delayedDelivery) return false;
+    if (!(delivery instanceof AmqpDelivery) || !topology || !this.#cluster.delayedDelivery) return undefined;
     const route = this.#route(delivery.queue);
-    if (!route || route.queueType !== 'quorum' || !topology.isReady(AmqpTopology.routeKey(route, true))) return false;
-    await topology.defer(delivery.raw, route, delayMs);
-    // Confirmed: the copy is safe in the broker. An original whose channel died meanwhile comes back and is deferred again (a duplicate, never a loss).
-    if (delivery.live) delivery.ack();
-    return true;
+    if (!route || route.queueType !== 'quorum' || !topology.isReady(AmqpTopology.routeKey(route, true))) return undefined;
+    return topology.defer(delivery.raw, route, delayMs).then(() => {
+      // Confirmed: the copy is safe in the broker. An original whose channel died meanwhile comes back and is deferred again (a duplicate, never a loss).
+      if (delivery.live) delivery.ack();
+    });
   }
 
   /**
