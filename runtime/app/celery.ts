@@ -122,6 +122,7 @@ export class Celery {
   readonly #brokerUrl: string;
   readonly #brokerUrls: readonly string[];
   #topology: AmqpTopology | undefined;
+  readonly #queueRoutes = new Map<string, QueueRoute>();
   readonly #backendUrl: string;
   readonly #brokerKind: BrokerKind;
   readonly #backendKind: BackendKind;
@@ -226,9 +227,11 @@ export class Celery {
     };
   }
 
-  /** How `queue` is typed, bound and published to under this app's settings. */
+  /** How `queue` is typed, bound and published to under this app's settings (asked on every publish: memoized). */
   queueRoute(queue: string): QueueRoute {
-    return queueRouteOf(queue, this.#queueSettings);
+    let route = this.#queueRoutes.get(queue);
+    if (!route) this.#queueRoutes.set(queue, (route = queueRouteOf(queue, this.#queueSettings)));
+    return route;
   }
 
   /** The rpc:// result backend; its reply queue is this client's `reply_to`. */
