@@ -23,6 +23,7 @@ export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel
 export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './amqp/transport.js';
 export { RpcAsyncResult, type StateListener } from './amqp/rpc-backend.js';
 export { currentTask } from './worker/context.js';
+export type { ExchangeType, QueueType } from './protocol/delayed-delivery.js';
 export { sendChord, type ChordTask } from './redis/chord.js';
 export { RedisTransportError } from './redis/connection.js';
 export {

@@ -22,6 +22,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { CeleryGenError } from '../protocol/errors.js';
 import { type Logger, messageOf, redactSecrets } from '../observability/logger.js';
+import { parseBrokerUrls, UrlRotation } from '../protocol/broker-urls.js';
 
 export const DEFAULT_BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 
@@ -39,6 +40,8 @@ export function redactUrl(url: string): string {
 
 /** amqplib's publish options, named here so the publisher needs no amqplib import of its own. */
 export type PublishOptions = Options.Publish;
+/** The confirm channel the publisher sends on (so client/ needs no amqplib types). */
+export type PublishChannel = ConfirmChannel;
 
 /** A broker connection or channel failure; its message never contains a password. */
 export class TransportError extends CeleryGenError {
@@ -73,18 +76,25 @@ export interface ReconnectOptions {
 }
 
 /** The events a Transport emits, with their arguments. */
+/** Every event names the broker node it concerns by its redacted URL (with a URL list: which one is current). */
 export interface TransportEvents {
-  connect: [];
-  close: [error: unknown];
-  reconnecting: [info: { attempt: number; delayMs: number; error?: TransportError }];
-  reconnect: [info: { attempts: number; downMs: number }];
+  connect: [info: { url: string }];
+  close: [error: unknown, info: { url: string }];
+  /** `url` is the one this attempt will try. */
+  reconnecting: [info: { attempt: number; delayMs: number; url: string; error?: TransportError }];
+  reconnect: [info: { attempts: number; downMs: number; url: string }];
   blocked: [reason: unknown];
   unblocked: [];
   error: [error: TransportError];
 }
 
 export interface TransportOptions {
-  readonly url: string;
+  /**
+   * One URL, a `;`-separated failover list (Celery's `broker_url`) or an array. With a list,
+   * the first connect tries each URL once in order, and every lost connection or failed
+   * reconnect attempt moves to the next one, round-robin.
+   */
+  readonly url: string | readonly string[];
   readonly logger: Logger;
   /** AMQP heartbeat in seconds, unless the URL sets `?heartbeat=`. @default 60 (RabbitMQ's proposal) */
   readonly heartbeat?: number;
@@ -115,8 +125,7 @@ export function backoffDelay(attempt: number, options: ReconnectOptions = {}, ra
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
-  readonly redactedUrl: string;
-  readonly #url: string;
+  readonly #urls: UrlRotation;
   readonly #logger: Logger;
   readonly #heartbeat: number;
   readonly #connectionName: string | undefined;
@@ -134,14 +143,15 @@ export class Transport extends EventEmitter<TransportEvents> {
   #publishChannel: Promise<ConfirmChannel> | undefined;
   #openPublishChannel: ConfirmChannel | undefined;
   readonly #channels = new Set<Channel>();
+  /** Publish channels closed by discardPublishChannel (their pending publishes fail as CONNECTION_LOST, but say why). */
+  readonly #discarded = new WeakSet<Channel>();
   readonly #declared = new WeakMap<Channel, Map<string, Promise<void>>>();
   readonly #declaredDone = new WeakMap<Channel, Set<string>>();
   #closing: Promise<void> | undefined;
 
   constructor(options: TransportOptions) {
     super();
-    this.#url = options.url;
-    this.redactedUrl = redactUrl(options.url);
+    this.#urls = new UrlRotation(parseBrokerUrls(options.url));
     this.#logger = options.logger;
     this.#heartbeat = options.heartbeat ?? 60;
     this.#connectionName = options.connectionName;
@@ -152,6 +162,16 @@ export class Transport extends EventEmitter<TransportEvents> {
         "amqplib was loaded before celery-gen: messages whose headers carry integers beyond int32 (Python's `L`) will close the connection; import 'celery-gen' before 'amqplib'",
       );
     }
+  }
+
+  /** The URL in use (or tried next), password redacted. */
+  get redactedUrl(): string {
+    return redactUrl(this.#urls.current);
+  }
+
+  /** Every URL of the failover list, passwords redacted. */
+  get redactedUrls(): string[] {
+    return this.#urls.urls.map(redactUrl);
   }
 
   get closed(): boolean {
@@ -174,7 +194,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const reconnecting = this.#reconnect();
       return options.timeoutMs === undefined ? reconnecting : this.#bounded(reconnecting, options.timeoutMs);
     }
-    const opening = this.#open();
+    const opening = this.#openFirst();
     this.#connection = opening;
     opening.catch(() => {
       if (this.#connection === opening) this.#connection = undefined;
@@ -210,7 +230,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       for (let attempt = 1; ; attempt++) {
         if (this.#closing) throw new TransportError('CLOSED', 'transport is closed');
         const delayMs = backoffDelay(attempt, this.#reconnectOptions);
-        this.emit('reconnecting', { attempt, delayMs, ...(lastError ? { error: lastError } : {}) });
+        this.emit('reconnecting', { attempt, delayMs, url: this.redactedUrl, ...(lastError ? { error: lastError } : {}) });
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delayMs);
           this.#wakeReconnect = () => {
@@ -229,12 +249,15 @@ export class Transport extends EventEmitter<TransportEvents> {
           this.#connection = Promise.resolve(connection);
           const downMs = Date.now() - downSince;
           this.#logger.info('reconnected to the broker', { url: this.redactedUrl, attempts: attempt, downMs });
-          this.emit('reconnect', { attempts: attempt, downMs });
+          this.emit('reconnect', { attempts: attempt, downMs, url: this.redactedUrl });
           return connection;
         } catch (error) {
           if (error instanceof TransportError && error.code === 'CLOSED') throw error;
           lastError = error instanceof TransportError ? error : new TransportError('CONNECT_FAILED', messageOf(error), { cause: error });
-          this.#logger.warn(`reconnect attempt ${attempt} failed; retrying with backoff`, { url: this.redactedUrl, error: lastError.message });
+          const failed = this.redactedUrl;
+          // Round-robin, as kombu's failover: the next attempt tries the next node.
+          this.#urls.advance();
+          this.#logger.warn(`reconnect attempt ${attempt} failed; retrying with backoff`, { url: failed, next: this.redactedUrl, error: lastError.message });
         }
       }
     })();
@@ -247,8 +270,23 @@ export class Transport extends EventEmitter<TransportEvents> {
     return shared;
   }
 
+  /** The first connection: each URL of the list once, in order; fails at once when none answers (a wrong URL or password). */
+  async #openFirst(): Promise<ChannelModel> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.#urls.urls.length; tried++) {
+      try {
+        return await this.#open();
+      } catch (error) {
+        lastError = error;
+        if (this.#urls.urls.length > 1) this.#logger.warn('cannot connect; trying the next broker URL', { url: this.redactedUrl, error: messageOf(error) });
+        this.#urls.advance();
+      }
+    }
+    throw lastError;
+  }
+
   async #open(): Promise<ChannelModel> {
-    const url = new URL(this.#url);
+    const url = new URL(this.#urls.current);
     if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.#heartbeat));
     let connection: ChannelModel;
     try {
@@ -275,12 +313,15 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.#openPublishChannel = undefined;
       this.#channels.clear();
       if (this.#closing) return;
-      this.#logger.warn('broker connection lost; reconnecting', { url: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
-      this.emit('close', error);
+      const lost = this.redactedUrl;
+      // kombu's failover moves on at every loss: the node that dropped us is tried last.
+      this.#urls.advance();
+      this.#logger.warn('broker connection lost; reconnecting', { url: lost, next: this.redactedUrl, reason: error ? messageOf(error) : 'no reason given' });
+      this.emit('close', error, { url: lost });
       void this.#reconnect();
     });
     this.#logger.debug('connected', { url: this.redactedUrl });
-    this.emit('connect');
+    this.emit('connect', { url: this.redactedUrl });
     return connection;
   }
 
@@ -339,6 +380,21 @@ export class Transport extends EventEmitter<TransportEvents> {
       this.#publishChannel = opening;
     }
     return this.#publishChannel;
+  }
+
+  /**
+   * Stops using `channel` for publishing and closes it (its unconfirmed publishes then fail
+   * with CONNECTION_LOST and are sent again). After a nack: RabbitMQ before 3.12.5 keeps
+   * nacking every publish on a channel that first published while a quorum queue's record
+   * still named a dead leader; a fresh channel works (see docs/clusters.md).
+   */
+  discardPublishChannel(channel: ConfirmChannel): void {
+    if (this.#openPublishChannel === channel) {
+      this.#openPublishChannel = undefined;
+      this.#publishChannel = undefined;
+    }
+    this.#discarded.add(channel);
+    channel.close().catch(() => undefined);
   }
 
   /** The publish channel when it is open, without a promise hop (the hot path of sendTask). */
@@ -429,6 +485,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (/nack/i.test(message)) return new TransportError('PUBLISH_NACKED', `broker did not confirm the message to ${target}: ${message}`);
     const refusal = this.#channelErrors.get(channel);
     if (refusal !== undefined) return new TransportError('PUBLISH_FAILED', `cannot publish to ${target}: ${messageOf(refusal)}`, { cause: refusal });
+    if (this.#discarded.has(channel)) {
+      return new TransportError('CONNECTION_LOST', `the channel was replaced after a nack before the broker confirmed the message to ${target}`, { cause: error });
+    }
     return new TransportError('CONNECTION_LOST', `the connection to ${this.redactedUrl} was lost before the broker confirmed the message to ${target}`, { cause: error });
   }
 

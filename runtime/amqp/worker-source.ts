@@ -3,7 +3,16 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { messageOf, type Logger } from '../observability/logger.js';
 import type { EncodedResult } from '../protocol/message.js';
 import type { WorkerDelivery, WorkerSource } from '../worker/source.js';
+import type { QueueRoute } from '../protocol/delayed-delivery.js';
+import { AmqpTopology } from './topology.js';
 import { CELERY_QUEUE, backoffDelay, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+
+/** The app's cluster settings the AMQP source needs (queue types, exchanges, delayed delivery). */
+export interface AmqpClusterOptions {
+  readonly queueRoute?: ((queue: string) => QueueRoute) | undefined;
+  readonly topology?: AmqpTopology | undefined;
+  readonly delayedDelivery: boolean;
+}
 
 /**
  * The AMQP source: one channel, manual acks, prefetch = concurrency. Every delivery stays
@@ -22,19 +31,63 @@ export class AmqpWorkerSource implements WorkerSource {
   #consumerTags = new Map<string, string>();
   #recovering = false;
   readonly #declaration: (queue: string) => QueueDeclaration;
+  readonly #cluster: AmqpClusterOptions;
+  /** Per-consumer prefetch: set when a consumed queue is a quorum queue (they refuse global QoS: 540 NOT_IMPLEMENTED). */
+  #perConsumer = false;
 
-  constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE) {
+  constructor(transport: Transport, logger: Logger, declaration: (queue: string) => QueueDeclaration = () => CELERY_QUEUE, cluster: AmqpClusterOptions = { delayedDelivery: false }) {
     this.#transport = transport;
     this.#logger = logger;
     this.#declaration = declaration;
+    this.#cluster = cluster;
   }
 
-  /** Widens or narrows the channel's window (held ETA messages count against it, as in Python). */
+  #route(queue: string): QueueRoute | undefined {
+    return this.#cluster.queueRoute?.(queue);
+  }
+
+  /**
+   * Widens or narrows the channel's window (held ETA messages count against it, as in Python).
+   * Not with per-consumer prefetch: RabbitMQ applies a changed per-consumer limit only to later
+   * consumers; there, ETA messages a second or more away are deferred instead (defer()).
+   */
   async setPrefetch(count: number): Promise<void> {
+    if (this.#perConsumer) return;
     this.#prefetch = count;
     const channel = this.#channel;
     if (!channel) return;
     await channel.prefetch(count, true);
+  }
+
+  /** Native delayed delivery for quorum queues whose delayed bindings are in place on this connection; classic queues: undefined. */
+  defer(delivery: WorkerDelivery, delayMs: number): Promise<void> | undefined {
+    const { topology } = this.#cluster;
+    if (!(delivery instanceof AmqpDelivery) || !topology || !this.#cluster.delayedDelivery) return undefined;
+    const route = this.#route(delivery.queue);
+    if (!route || route.queueType !== 'quorum' || !topology.isReady(AmqpTopology.routeKey(route, true))) return undefined;
+    return topology.defer(delivery.raw, route, delayMs).then(() => {
+      // Confirmed: the copy is safe in the broker. An original whose channel died meanwhile comes back and is deferred again (a duplicate, never a loss).
+      if (delivery.live) delivery.ack();
+    });
+  }
+
+  /**
+   * Celery 5.5+'s DelayedDelivery step: the topology and each queue's bindings, on the current
+   * connection. In the background after a reconnect, so consuming never waits for it; a
+   * failure is logged and tried again after the next reconnect (or by the next defer's fallback).
+   */
+  async #setupDelayedDelivery(): Promise<void> {
+    const { topology } = this.#cluster;
+    if (!topology || !this.#cluster.delayedDelivery) return;
+    for (const queue of this.#queues) {
+      const route = this.#route(queue);
+      if (!route) continue;
+      try {
+        await topology.ensureRoute(route, this.#declaration(queue), true);
+      } catch (error) {
+        this.#logger.warn(`cannot set up native delayed delivery for ${queue} on ${this.#transport.redactedUrl}: ${messageOf(error)}`);
+      }
+    }
   }
 
   async start(queues: readonly string[], prefetch: number, onDelivery: (delivery: WorkerDelivery) => void): Promise<void> {
@@ -42,6 +95,7 @@ export class AmqpWorkerSource implements WorkerSource {
     this.#prefetch = prefetch;
     this.#onDelivery = onDelivery;
     await this.#subscribe();
+    await this.#setupDelayedDelivery();
   }
 
   /** Opens a channel, sets its window, declares and consumes every queue: on start and after every loss. */
@@ -57,18 +111,23 @@ export class AmqpWorkerSource implements WorkerSource {
     // One channel-wide window, as Celery 5.2 uses on RabbitMQ (qos_global): it can grow while
     // ETA messages are held, which a per-consumer limit cannot (RabbitMQ applies a changed
     // per-consumer limit only to consumers created afterwards). Quorum queues refuse global
-    // QoS, as they do for Python 5.2.
-    await channel.prefetch(this.#prefetch, true);
+    // QoS (540 NOT_IMPLEMENTED), so with one of them every consumer gets its own window, as
+    // Celery 5.5+'s worker_detect_quorum_queues does.
+    this.#perConsumer = this.#queues.some((queue) => this.#route(queue)?.queueType === 'quorum');
+    await channel.prefetch(this.#prefetch, !this.#perConsumer);
     for (const queue of this.#queues) await this.#consume(channel, queue);
   }
 
   async #consume(channel: Channel, queue: string): Promise<void> {
+    const route = this.#route(queue);
+    // A topic exchange: the exchange and the queue's binding first, as Celery's worker declares them.
+    if (route && route.exchange !== '' && this.#cluster.topology) await this.#cluster.topology.ensureRoute(route, this.#declaration(queue), false);
     await this.#transport.assertQueue(channel, queue, this.#declaration(queue));
     const { consumerTag } = await channel.consume(
       queue,
       (message) => {
         if (message === null) this.#cancelledByBroker(channel, queue);
-        else this.#onDelivery(new AmqpDelivery(this, channel, message));
+        else this.#onDelivery(new AmqpDelivery(this, channel, message, queue));
       },
       { noAck: false },
     );
@@ -103,7 +162,8 @@ export class AmqpWorkerSource implements WorkerSource {
         for (let attempt = 1; !this.#closing; attempt++) {
           try {
             await this.#subscribe();
-            this.#logger.info('worker re-subscribed after losing its channel', { queues: this.#queues, attempt });
+            this.#logger.info('worker re-subscribed after losing its channel', { queues: this.#queues, attempt, url: this.#transport.redactedUrl });
+            void this.#setupDelayedDelivery();
             return;
           } catch (error) {
             if (error instanceof TransportError && error.code === 'CLOSED') return;
@@ -145,14 +205,17 @@ export class AmqpWorkerSource implements WorkerSource {
 /** One AMQP delivery, bound to the channel it arrived on (methods on the prototype: no closures per message). */
 class AmqpDelivery implements WorkerDelivery {
   readonly message: WorkerDelivery['message'];
+  /** The queue it was consumed from. */
+  readonly queue: string;
   readonly #source: AmqpWorkerSource;
   readonly #channel: Channel;
   readonly #raw: ConsumeMessage;
 
-  constructor(source: AmqpWorkerSource, channel: Channel, raw: ConsumeMessage) {
+  constructor(source: AmqpWorkerSource, channel: Channel, raw: ConsumeMessage, queue: string) {
     this.#source = source;
     this.#channel = channel;
     this.#raw = raw;
+    this.queue = queue;
     const { properties, fields } = raw;
     this.message = {
       body: raw.content,
@@ -168,6 +231,11 @@ class AmqpDelivery implements WorkerDelivery {
 
   get live(): boolean {
     return this.#source.isLive(this.#channel);
+  }
+
+  /** The message as amqplib delivered it (defer copies its properties). */
+  get raw(): ConsumeMessage {
+    return this.#raw;
   }
 
   ack(): void {

@@ -87,7 +87,16 @@ export interface TaskContext {
   readonly eta: string | null;
   readonly expires: string | null;
   readonly hostname: string;
-  readonly deliveryInfo: { readonly exchange: string; readonly routingKey: string; readonly redelivered: boolean };
+  readonly deliveryInfo: {
+    readonly exchange: string;
+    readonly routingKey: string;
+    readonly redelivered: boolean;
+    /**
+     * How often the message was delivered before: RabbitMQ's `x-delivery-count` on quorum
+     * queues; elsewhere 1 when the broker flags it redelivered, else 0 (a lower bound).
+     */
+    readonly redeliveryCount: number;
+  };
   /** Every message header as received. */
   readonly headers: Readonly<Record<string, unknown>>;
   /**

@@ -36,10 +36,34 @@ import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type Reconnect
 import { CeleryWorker } from '../worker/worker.js';
 import { RedisWorkerSource } from '../redis/worker-source.js';
 import { AmqpWorkerSource } from '../amqp/worker-source.js';
+import { AmqpTopology } from '../amqp/topology.js';
+import { parseBrokerUrls } from '../protocol/broker-urls.js';
+import type { QueueRoute, QueueType } from '../protocol/delayed-delivery.js';
+import { appHasQuorumQueue, queueArgumentsOf, queueRouteOf, type QueueTypeSettings } from '../protocol/queue-types.js';
 
 export interface CeleryOptions {
-  /** `amqp://`, `amqps://`, `redis://` or `rediss://` URL. @default 'amqp://guest:guest@127.0.0.1:5672//' */
-  readonly broker?: string;
+  /**
+   * `amqp://`, `amqps://`, `redis://` or `rediss://` URL. For AMQP also a failover list, as
+   * Celery's `broker_url`: `'amqp://h1//;amqp://h2//'` or an array; the runtime moves to the
+   * next URL, round-robin, on a failed connect and on every lost connection (docs/clusters.md).
+   * @default 'amqp://guest:guest@127.0.0.1:5672//'
+   */
+  readonly broker?: string | readonly string[];
+  /**
+   * Python's `task_default_queue_type` (Celery 5.5+): how the default queue is declared.
+   * 'quorum' declares `x-queue-type: quorum`, and workers then use per-consumer prefetch and
+   * native delayed delivery. Declare it alike on every peer (RabbitMQ answers 406 otherwise).
+   * @default 'classic'
+   */
+  readonly defaultQueueType?: QueueType;
+  /** Python's `task_create_missing_queue_type` (5.6): the type of every other queue this app declares. @default 'classic' */
+  readonly createMissingQueueType?: QueueType;
+  /**
+   * Python's `task_default_exchange_type`. 'direct' publishes to RabbitMQ's default exchange
+   * with the queue name as routing key; 'topic' binds each queue to a topic exchange of its
+   * own name and publishes there, which native delayed delivery needs. @default 'direct'
+   */
+  readonly defaultExchangeType?: 'direct' | 'topic';
   /** Result backend URL: `rpc://` or `redis://` / `rediss://`. @default 'rpc://' */
   readonly backend?: string;
   /** Python's `broker_transport_options` for a Redis broker. */
@@ -101,6 +125,9 @@ export class Celery {
   readonly options: CeleryOptions;
   readonly logger: Logger;
   readonly #brokerUrl: string;
+  readonly #brokerUrls: readonly string[];
+  #topology: AmqpTopology | undefined;
+  readonly #queueRoutes = new Map<string, QueueRoute>();
   readonly #backendUrl: string;
   readonly #brokerKind: BrokerKind;
   readonly #backendKind: BackendKind;
@@ -117,14 +144,22 @@ export class Celery {
   constructor(options: CeleryOptions = {}) {
     this.options = options;
     this.logger = options.logger ?? consoleLogger();
-    this.#brokerUrl = options.broker ?? DEFAULT_BROKER_URL;
-    try {
-      new URL(this.#brokerUrl);
-    } catch (error) {
-      throw new CeleryGenError('BAD_BROKER_URL', `broker ${redactUrl(this.#brokerUrl)} is not a URL`, { cause: error });
+    this.#brokerUrls = parseBrokerUrls(options.broker ?? DEFAULT_BROKER_URL);
+    this.#brokerUrl = this.#brokerUrls[0]!;
+    for (const url of this.#brokerUrls) {
+      try {
+        new URL(url);
+      } catch (error) {
+        throw new CeleryGenError('BAD_BROKER_URL', `broker ${redactUrl(url)} is not a URL`, { cause: error });
+      }
     }
     this.#backendUrl = options.backend ?? 'rpc://';
     const kinds = resolveBrokerAndBackend(this.#brokerUrl, this.#backendUrl);
+    for (const url of this.#brokerUrls.slice(1)) {
+      if (resolveBrokerAndBackend(url, this.#backendUrl).broker !== 'amqp' || kinds.broker !== 'amqp') {
+        throw new CeleryGenError('BAD_BROKER_URL', `a broker URL list (failover) is supported for amqp:// and amqps:// only, got ${redactUrl(url)}`);
+      }
+    }
     this.#brokerKind = kinds.broker;
     this.#backendKind = kinds.backend;
     // Parse Redis URLs now, so a bad one fails here rather than at the first publish.
@@ -171,13 +206,37 @@ export class Celery {
   get transport(): Transport {
     this.#assertOpen();
     this.#transport ??= new Transport({
-      url: this.#brokerUrl,
+      url: this.#brokerUrls,
       logger: this.logger,
       ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       ...(this.options.reconnect === undefined ? {} : { reconnect: this.options.reconnect }),
       ...(this.options.connectionName === undefined ? {} : { connectionName: this.options.connectionName }),
     });
     return this.#transport;
+  }
+
+  /** @internal Exchanges, bindings and native delayed delivery on the AMQP broker. */
+  get topology(): AmqpTopology {
+    this.#topology ??= new AmqpTopology(this.transport, this.logger);
+    return this.#topology;
+  }
+
+  get #queueSettings(): QueueTypeSettings {
+    const o = this.options;
+    return {
+      defaultQueue: o.defaultQueue ?? DEFAULT_QUEUE,
+      defaultQueueType: o.defaultQueueType,
+      createMissingQueueType: o.createMissingQueueType,
+      defaultExchangeType: o.defaultExchangeType,
+      queueArguments: o.queueArguments,
+    };
+  }
+
+  /** How `queue` is typed, bound and published to under this app's settings (asked on every publish: memoized). */
+  queueRoute(queue: string): QueueRoute {
+    let route = this.#queueRoutes.get(queue);
+    if (!route) this.#queueRoutes.set(queue, (route = queueRouteOf(queue, this.#queueSettings)));
+    return route;
   }
 
   /** The rpc:// result backend; its reply queue is this client's `reply_to`. */
@@ -197,6 +256,9 @@ export class Celery {
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
       ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
       queueDeclaration: (queue) => this.#queueDeclaration(queue),
+      ...(this.#brokerKind === 'amqp'
+        ? { queueRoute: (queue: string) => this.queueRoute(queue), topology: this.topology, nativeDelay: appHasQuorumQueue(this.#queueSettings) }
+        : {}),
       ...(this.options.taskSerializer !== undefined ? { serializer: this.options.taskSerializer } : {}),
       ...(this.options.typedJson ? { typedJson: true } : {}),
       ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
@@ -205,7 +267,7 @@ export class Celery {
   }
 
   #queueDeclaration(queue: string): QueueDeclaration {
-    const args = this.options.queueArguments?.[queue];
+    const args = queueArgumentsOf(queue, this.#queueSettings);
     return args === undefined ? CELERY_QUEUE : { ...CELERY_QUEUE, arguments: args };
   }
 
@@ -264,7 +326,11 @@ export class Celery {
       source:
         this.#brokerKind === 'redis'
           ? new RedisWorkerSource(this.redisBroker, this.logger)
-          : new AmqpWorkerSource(this.transport, this.logger, (queue) => this.#queueDeclaration(queue)),
+          : new AmqpWorkerSource(this.transport, this.logger, (queue) => this.#queueDeclaration(queue), {
+              queueRoute: (queue: string) => this.queueRoute(queue),
+              topology: this.topology,
+              delayedDelivery: appHasQuorumQueue(this.#queueSettings),
+            }),
       brokerInfo: { transport: this.#brokerKind === 'redis' ? 'redis' : 'amqp', hostname: this.transport.redactedUrl },
       onSignalStop: () => this.close(),
       app: this,

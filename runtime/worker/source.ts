@@ -33,6 +33,14 @@ export interface WorkerSource {
    * it holds ETA messages, as Python does). Absent where the source cannot.
    */
   setPrefetch?(count: number): Promise<void>;
+  /**
+   * Re-publishes a delivery whose eta is `delayMs` away so that the broker brings it back
+   * when due, and settles the original once the copy is safe. Returns undefined at once where
+   * this delivery cannot be deferred (the worker then holds it, as before); the promise
+   * rejects when deferring failed and the original is still unsettled. Absent where the
+   * source never can.
+   */
+  defer?(delivery: WorkerDelivery, delayMs: number): Promise<void> | undefined;
   /** Stops taking messages; unsettled ones can still be settled. */
   cancel(): Promise<void>;
   /** Hands every unsettled message back to its queue and releases the connection. */

@@ -47,6 +47,7 @@ import {
   type TaskRequest,
 } from '../protocol/message.js';
 import type { ResultStore, WorkerDelivery, WorkerSource } from './source.js';
+import { etaDelayMs } from '../protocol/eta.js';
 
 interface Delivery {
   readonly source: WorkerDelivery;
@@ -187,6 +188,34 @@ export class CeleryWorker implements Worker {
     }
     delivery.request = request;
     if (!this.#tasks.has(request.task)) return true;
+    // A quorum queue's consumer window cannot grow for held messages: a whole second or more
+    // away, the message goes back through native delayed delivery instead (docs/clusters.md).
+    if (this.#source.defer && request.eta !== null && this.#breadth.check(request) === 'run') {
+      const delayMs = etaDelayMs(request.eta);
+      const deferring = delayMs >= 1000 ? this.#source.defer(delivery.source, delayMs) : undefined;
+      if (deferring) {
+        void this.#deferred(deferring, delivery, request, delayMs);
+        return false;
+      }
+    }
+    return this.#decide(delivery, request);
+  }
+
+  /** Waits for a deferral; if it failed, the delivery is held as usual. */
+  async #deferred(deferring: Promise<void>, delivery: Delivery, request: TaskRequest, delayMs: number): Promise<void> {
+    try {
+      await deferring;
+      delivery.settled = true;
+      this.#deps.logger.debug(`Task ${request.task}[${request.id}] deferred through native delayed delivery`, { delayMs });
+      return;
+    } catch (error) {
+      this.#deps.logger.warn(`cannot defer ${request.task}[${request.id}] through native delayed delivery; holding it instead: ${messageOf(error)}`);
+    }
+    if (this.#stopping) return;
+    if (this.#decide(delivery, request)) this.#dispatch(delivery);
+  }
+
+  #decide(delivery: Delivery, request: TaskRequest): boolean {
     const verdict = this.#breadth.admit(delivery, request);
     if (verdict === 'run') return true;
     if (verdict !== 'held') void this.#revoke(delivery, request, verdict);
@@ -370,7 +399,7 @@ export class CeleryWorker implements Worker {
       eta: request.eta,
       expires: request.expires,
       hostname: this.hostname,
-      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered },
+      deliveryInfo: { exchange: fields.exchange, routingKey: fields.routingKey, redelivered: fields.redelivered, redeliveryCount: redeliveryCount(delivery.source.message) },
       headers: request.headers,
     };
   }
@@ -474,6 +503,13 @@ function withClassName(error: unknown): unknown {
   const className = (error.constructor as { name?: unknown } | undefined)?.name;
   if (typeof className !== 'string' || className === 'Error' || className === '') return error;
   return Object.create(error, { name: { value: className, enumerable: false } }) as Error;
+}
+
+/** Quorum queues count deliveries in `x-delivery-count` (absent on the first); elsewhere only the redelivered flag is known. */
+function redeliveryCount(message: WorkerDelivery['message']): number {
+  const count = (message.headers as Record<string, unknown> | undefined)?.['x-delivery-count'];
+  if (typeof count === 'number' || typeof count === 'bigint') return Number(count);
+  return message.deliveryInfo.redelivered ? 1 : 0;
 }
 
 function runTask(implementation: TaskImplementation, context: TaskContext, args: readonly unknown[]): unknown {
