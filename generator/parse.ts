@@ -33,7 +33,7 @@ interface NativeCursor {
   readonly nodeType: string;
   readonly nodeIsNamed: boolean;
   readonly nodeIsMissing: boolean;
-  readonly currentFieldId: number;
+  readonly currentFieldId: number | undefined;
   readonly currentFieldName: string;
   readonly currentDescendantIndex: number;
   readonly startIndex: number;
@@ -74,6 +74,8 @@ function loadParser(): NativeParser {
 /** Per-language tables filled as ids are first seen (a string from the addon costs more than a number). */
 const typeNames: string[] = [];
 const typeNamed: boolean[] = [];
+/** For an anonymous token with a fixed spelling ('def', '(', '->'): its length; else -1. */
+const tokenLength: number[] = [];
 const fieldNames: string[] = [];
 
 /** One parsed tree: the cursor every node's lazy reads go through, and the source. */
@@ -97,11 +99,18 @@ class TreeReader {
     if (type === undefined) {
       type = typeNames[id] = c.nodeType;
       typeNamed[id] = c.nodeIsNamed;
+      // 'is not' and 'not in' may be spelled with any whitespace between their words.
+      tokenLength[id] = typeNamed[id] || /\s/.test(type) ? -1 : type.length;
     }
+    // The binding gives undefined (not 0) for a node that fills no field.
     const fieldId = c.currentFieldId;
-    let field: string | null = null;
-    if (fieldId !== 0) field = fieldNames[fieldId] ??= c.currentFieldName;
-    return new TreeNode(this, type, typeNamed[id]!, field, c.currentDescendantIndex, c.startIndex, c.endIndex);
+    const field = fieldId ? (fieldNames[fieldId] ??= c.currentFieldName) : null;
+    const start = c.startIndex;
+    // An anonymous token's text is its type; in a tree without errors (no zero-width
+    // MISSING tokens) that gives its end without asking the addon.
+    const length = tokenLength[id]!;
+    const end = length < 0 || this.hasError ? c.endIndex : start + length;
+    return new TreeNode(this, type, typeNamed[id]!, field, c.currentDescendantIndex, start, end);
   }
 
   /** A node's children, read in one pass along the cursor. */
