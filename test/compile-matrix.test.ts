@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixtureCases } from './support/generator-fixtures.js';
 import { type PackedApp, ROOT, packIntoApp } from './support/packed-app.js';
+import { inParallel } from './support/parallel.js';
 
 /** The dev dependencies holding each compiler (aliases of `typescript`). */
 const COMPILERS = [
@@ -92,25 +93,11 @@ function tsc(compiler: (typeof COMPILERS)[number], config: (typeof CONFIGS)[numb
   });
 }
 
-/** Runs the jobs two at a time (the machine has two cores), in order of starting. */
-async function limited<T>(jobs: readonly (() => Promise<T>)[], parallel: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-  return results;
-}
-
 test('every golden compiles against the packed package under TypeScript 5.0, 5.x and 6.0 with each tsconfig', async () => {
   assert.ok(goldenFiles.length >= 10, `only ${goldenFiles.length} golden modules`);
   for (const c of COMPILERS) assert.ok(existsSync(join(ROOT, 'node_modules', c.pkg, 'bin/tsc')), `${c.pkg} is not installed (npm ci)`);
   const jobs = COMPILERS.flatMap((compiler, i) => CONFIGS.map((config, j) => () => tsc(compiler, config, i * CONFIGS.length + j)));
-  const runs = await limited(jobs, 2);
+  const runs = await inParallel(jobs, 2);
   assert.equal(runs.length, 15);
   const failed = runs.filter((r) => r.status !== 0);
   assert.deepEqual(
