@@ -34,6 +34,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
     // needed only for help and errors, stays a separate load.
     external: ['yargs'],
+    // Less source to read and hash on every run; names stay, for readable stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
     // A script run from a code cache cannot import() on Node 20 (no dynamic-import
     // callback without --experimental-vm-modules), so import('yargs') becomes require():
     // yargs is ESM-only, and every Node it supports (^20.19) can require() an ES module.
