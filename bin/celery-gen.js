@@ -39,7 +39,13 @@ function runCached(stat) {
   const cacheFile = path.join(os.tmpdir(), `celery-gen-${(hash >>> 0).toString(36)}-${process.version}.v8cache`);
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    // Only a cache this user wrote: the temp folder may be shared with other users.
+    const fd = fs.openSync(cacheFile, 'r');
+    try {
+      if (!process.getuid || fs.fstatSync(fd).uid === process.getuid()) cachedData = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {}
   const source = fs.readFileSync(dist, 'utf8');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
