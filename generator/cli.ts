@@ -2,7 +2,6 @@
  * The `celery-gen` command: turns argv into typed options (cli-args.ts), runs generate or
  * inspect, and maps the outcome to an exit code. Nothing else happens here.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HELP_SHOWN, type Options, UsageError, parseArgs } from './cli-args.js';
@@ -26,7 +25,8 @@ function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
 function writeAtomically(path: string, text: string): void {
   const dir = dirname(resolve(path));
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // pid plus a random suffix: unique enough for a file that lives a millisecond (node:crypto costs ms to load).
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
@@ -105,9 +105,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-const code = await main();
-// Exit once stdout and stderr are flushed: left to wind down by itself, the process
-// spends tens of milliseconds on idle-time garbage collection of a heap about to vanish.
-// The exit code is set first, in case a closed stream never calls back.
-process.exitCode = code;
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+// No top-level await: the built CLI is a CommonJS bundle (see build-cli.ts).
+void main().then((code) => {
+  // Exit once stdout and stderr are flushed: left to wind down by itself, the process
+  // spends tens of milliseconds on idle-time garbage collection of a heap about to vanish.
+  // The exit code is set first, in case a closed stream never calls back.
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+});

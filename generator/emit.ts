@@ -133,8 +133,10 @@ function kwargsType(params: readonly Param[]): string {
   if (named.length === 0 && !rest) return 'Record<string, never>';
   const members = named.map((p) => `${propertyKey(p.name)}?: ${p.tsType}`);
   if (rest) {
-    // Every named property must also fit the index signature.
+    // Every named property must also fit the index signature, and without
+    // exactOptionalPropertyTypes an optional property's type includes undefined (TS2411).
     const valueTypes = [rest.tsType, ...named.map((p) => p.tsType)];
+    if (named.length > 0) valueTypes.push('undefined');
     const index = valueTypes.includes('unknown') ? 'unknown' : [...new Set(valueTypes)].join(' | ');
     members.push(`[key: string]: ${index}`);
   }

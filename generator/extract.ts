@@ -19,10 +19,8 @@ import type {
 } from './extracted.js';
 import { MAX_TYPE_NESTING } from './extracted.js';
 import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
-import { parseDecoratedFunction } from './function-header.js';
 import { type PyNode, parsePython } from './parse.js';
-import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
-import { parseAnnotationString } from './annotation-string.js';
+import { type LiteralResult, evaluateLiteral, stringValue } from './py-literal.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
 
 /** CPython's limit on nested blocks (MAXINDENT in its tokenizer). */
@@ -57,7 +55,6 @@ class ModuleExtractor {
   constructor(
     readonly file: string,
     readonly module: string,
-    readonly fastPath: boolean,
   ) {}
 
   diag(src: Source, node: PyNode, severity: 'error' | 'warning', code: DiagnosticCode, message: string): void {
@@ -97,10 +94,6 @@ class ModuleExtractor {
         this.recordImport(node);
         return;
       case 'decorated_definition': {
-        if (this.fastPath) {
-          const fast = parseDecoratedFunction(node.source, node.startIndex, node.endIndex);
-          if (fast) node = fast;
-        }
         const def = node.childForFieldName('definition');
         if (!def) return;
         const decorators = node.namedChildren.filter((c) => c.type === 'decorator');
@@ -472,13 +465,19 @@ class ModuleExtractor {
     const quote = /^[rRuU]?('''|"""|'|")/.exec(raw);
     // Only a plain one-piece string maps offsets one to one.
     if (!quote || node.type !== 'string' || value !== raw.slice(quote[0].length, raw.length - quote[1]!.length)) return null;
-    const base = src.base + node.startIndex + quote[0].length;
-    const spanOf = (start: number, end: number): Span => {
-      const s = src.lines.position(base + start);
-      const e = src.lines.position(base + end);
-      return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
-    };
-    return parseAnnotationString(value, spanOf, decodeStringLiteral, depth);
+    const parsed = parsePython(value);
+    if (parsed.root.hasError) return null;
+    const stmt = parsed.root.namedChildren.filter((c) => c.type !== 'comment');
+    if (stmt.length !== 1 || stmt[0]!.type !== 'expression_statement') return null;
+    const expr = stmt[0]!.namedChildren[0];
+    if (!expr) return null;
+    const inner: Source = { ...src, base: src.base + node.startIndex + quote[0].length };
+    const type = this.pyType(expr, inner, false, depth);
+    // Too deep anywhere inside the string: the whole string is, as one warning at its content.
+    if (!containsTooDeep(type)) return type;
+    const start = src.lines.position(inner.base);
+    const end = src.lines.position(inner.base + value.length);
+    return { kind: 'too-deep', text: value, span: { line: start.line, column: start.column, endLine: end.line, endColumn: end.column } };
   }
 
   classDefinition(def: PyNode, decorators: readonly PyNode[], src: Source, typeOnly: boolean): void {
@@ -679,6 +678,21 @@ class ModuleExtractor {
   }
 }
 
+function containsTooDeep(t: PyType): boolean {
+  switch (t.kind) {
+    case 'too-deep':
+      return true;
+    case 'generic':
+      return t.args.some(containsTooDeep);
+    case 'union':
+      return t.members.some(containsTooDeep);
+    case 'list':
+      return t.items.some(containsTooDeep);
+    default:
+      return false;
+  }
+}
+
 function operatorOf(node: PyNode): string | undefined {
   return node.childForFieldName('operator')?.type;
 }
@@ -736,20 +750,11 @@ function docstringOf(def: PyNode): string | null {
  * the error are still found; each error is reported once, at the first ERROR or MISSING
  * node of its piece.
  */
-export interface ExtractOptions {
-  /**
-   * Parse decorated function headers in JavaScript instead of reading tree-sitter's
-   * nodes one native call at a time (function-header.ts). Both give the same result.
-   * @default true
-   */
-  readonly fastPath?: boolean;
-}
-
-export function extractModule(file: string, module: string, source: string, options: ExtractOptions = {}): ExtractedModule {
+export function extractModule(file: string, module: string, source: string): ExtractedModule {
   // Python reads a lone CR as a line break (universal newlines); tree-sitter does not.
   // LF in its place keeps every offset, so positions still index the file as given.
   const text = source.includes('\r') ? source.replace(/\r(?!\n)/g, '\n') : source;
-  const x = new ModuleExtractor(file, module, options.fastPath ?? true);
+  const x = new ModuleExtractor(file, module);
   const lines = new LineMap(text);
   const top: Source = { file, module, text, lines, base: 0 };
   const parsed = parsePython(text);

@@ -27,23 +27,31 @@ export interface ParsedSource {
   readonly root: PyNode;
 }
 
-/** What the native binding's nodes offer (a superset of what we read). */
-interface NativeNode {
-  readonly type: string;
+/** What the native binding's tree cursor offers (the part we call). */
+interface NativeCursor {
+  readonly nodeTypeId: number;
+  readonly nodeType: string;
+  readonly nodeIsNamed: boolean;
+  readonly nodeIsMissing: boolean;
+  readonly currentFieldId: number | undefined;
+  readonly currentFieldName: string;
+  readonly currentDescendantIndex: number;
   readonly startIndex: number;
   readonly endIndex: number;
-  readonly isMissing: boolean;
-  readonly hasError: boolean;
-  readonly children: NativeNode[];
-  readonly namedChildren: NativeNode[];
-  readonly firstChild: NativeNode | null;
-  childForFieldName(field: string): NativeNode | null;
-  childrenForFieldName(field: string): NativeNode[];
+  readonly currentNode: { readonly hasError: boolean };
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoDescendant(index: number): void;
+}
+
+interface NativeTree {
+  readonly rootNode: { readonly hasError: boolean };
+  walk(): NativeCursor;
 }
 
 interface NativeParser {
   setLanguage(language: unknown): void;
-  parse(input: string): { rootNode: NativeNode };
+  parse(input: string): NativeTree;
 }
 
 let parser: NativeParser | undefined;
@@ -52,78 +60,129 @@ function loadParser(): NativeParser {
   if (parser) return parser;
   // createRequire: both packages are CommonJS native addons.
   const require = createRequire(import.meta.url);
-  const Parser = require('tree-sitter') as new () => NativeParser;
-  const python = require('tree-sitter-python') as unknown;
+  const Parser = require('tree-sitter') as (new () => NativeParser) & { SyntaxNode: unknown };
+  const python = require('tree-sitter-python') as { nodeSubclasses?: unknown };
+  // setLanguage would otherwise build a JavaScript class per node type (milliseconds of
+  // every run) for typed field getters we never use: we read the tree through a cursor.
+  // Only the root node is ever made into a binding node object, as a plain SyntaxNode.
+  python.nodeSubclasses ??= new Proxy([], { get: () => Parser.SyntaxNode });
   parser = new Parser();
   parser.setLanguage(python);
   return parser;
 }
 
-/**
- * Every property of a native node is a call into the addon (a few microseconds each);
- * the extractor reads the same properties many times, so each is fetched once and kept.
- */
-class CachedNode implements PyNode {
-  #type: string | undefined;
-  #start = -1;
-  #end = -1;
-  #children: CachedNode[] | undefined;
-  #named: CachedNode[] | undefined;
-  #fields: Map<string, CachedNode | null> | undefined;
+/** Per-language tables filled as ids are first seen (a string from the addon costs more than a number). */
+const typeNames: string[] = [];
+const typeNamed: boolean[] = [];
+/** For an anonymous token with a fixed spelling ('def', '(', '->'): its length; else -1. */
+const tokenLength: number[] = [];
+const fieldNames: string[] = [];
+
+/** One parsed tree: the cursor every node's lazy reads go through, and the source. */
+class TreeReader {
+  readonly cursor: NativeCursor;
+  readonly hasError: boolean;
 
   constructor(
-    readonly native: NativeNode,
+    readonly tree: NativeTree,
     readonly source: string,
+  ) {
+    this.cursor = tree.walk();
+    this.hasError = tree.rootNode.hasError;
+  }
+
+  /** Copies the current node's data in one go, with the cursor on it. */
+  read(): TreeNode {
+    const c = this.cursor;
+    const id = c.nodeTypeId;
+    let type = typeNames[id];
+    if (type === undefined) {
+      type = typeNames[id] = c.nodeType;
+      typeNamed[id] = c.nodeIsNamed;
+      // 'is not' and 'not in' may be spelled with any whitespace between their words.
+      tokenLength[id] = typeNamed[id] || /\s/.test(type) ? -1 : type.length;
+    }
+    // The binding gives undefined (not 0) for a node that fills no field.
+    const fieldId = c.currentFieldId;
+    const field = fieldId ? (fieldNames[fieldId] ??= c.currentFieldName) : null;
+    const start = c.startIndex;
+    // An anonymous token's text is its type; in a tree without errors (no zero-width
+    // MISSING tokens) that gives its end without asking the addon.
+    const length = tokenLength[id]!;
+    const end = length < 0 || this.hasError ? c.endIndex : start + length;
+    return new TreeNode(this, type, typeNamed[id]!, field, c.currentDescendantIndex, start, end);
+  }
+
+  /** A node's children, read in one pass along the cursor. */
+  childrenOf(node: TreeNode): TreeNode[] {
+    const c = this.cursor;
+    c.gotoDescendant(node.descendant);
+    const out: TreeNode[] = [];
+    if (c.gotoFirstChild()) {
+      do out.push(this.read());
+      while (c.gotoNextSibling());
+    }
+    return out;
+  }
+}
+
+/**
+ * A node read through the tree's cursor: type, field and offsets are copied when its
+ * parent's children are read (one pass, a handful of addon calls per node); its own
+ * children are read only if asked for, so function bodies nobody looks at cost nothing.
+ */
+class TreeNode implements PyNode {
+  #children: TreeNode[] | undefined;
+  #named: TreeNode[] | undefined;
+
+  constructor(
+    readonly reader: TreeReader,
+    readonly type: string,
+    readonly isNamed: boolean,
+    /** The field this node fills in its parent (`name`, `body`, ...), if any. */
+    readonly field: string | null,
+    /** Its position in a pre-order walk of the tree: where the cursor goes to read it again. */
+    readonly descendant: number,
+    readonly startIndex: number,
+    readonly endIndex: number,
   ) {}
 
-  get type(): string {
-    return (this.#type ??= this.native.type);
-  }
-  get startIndex(): number {
-    if (this.#start < 0) this.#start = this.native.startIndex;
-    return this.#start;
-  }
-  get endIndex(): number {
-    if (this.#end < 0) this.#end = this.native.endIndex;
-    return this.#end;
+  get source(): string {
+    return this.reader.source;
   }
   get text(): string {
-    return this.source.slice(this.startIndex, this.endIndex);
+    return this.reader.source.slice(this.startIndex, this.endIndex);
   }
   get isMissing(): boolean {
-    return this.native.isMissing;
+    if (!this.reader.hasError) return false;
+    this.reader.cursor.gotoDescendant(this.descendant);
+    return this.reader.cursor.nodeIsMissing;
   }
   get hasError(): boolean {
-    return this.native.hasError;
+    if (!this.reader.hasError) return false;
+    this.reader.cursor.gotoDescendant(this.descendant);
+    return this.reader.cursor.currentNode.hasError;
   }
-  get children(): readonly CachedNode[] {
-    return (this.#children ??= this.native.children.map((n) => new CachedNode(n, this.source)));
+  get children(): readonly TreeNode[] {
+    return (this.#children ??= this.reader.childrenOf(this));
   }
-  get namedChildren(): readonly CachedNode[] {
-    return (this.#named ??= this.native.namedChildren.map((n) => new CachedNode(n, this.source)));
+  get namedChildren(): readonly TreeNode[] {
+    return (this.#named ??= this.children.filter((n) => n.isNamed));
   }
-  get firstChild(): CachedNode | null {
-    if (this.#children) return this.#children[0] ?? null;
-    const n = this.native.firstChild;
-    return n ? new CachedNode(n, this.source) : null;
+  get firstChild(): TreeNode | null {
+    return this.children[0] ?? null;
   }
-  childForFieldName(field: string): CachedNode | null {
-    this.#fields ??= new Map();
-    let found = this.#fields.get(field);
-    if (found === undefined) {
-      const n = this.native.childForFieldName(field);
-      found = n ? new CachedNode(n, this.source) : null;
-      this.#fields.set(field, found);
-    }
-    return found;
+  childForFieldName(field: string): TreeNode | null {
+    for (const n of this.children) if (n.field === field) return n;
+    return null;
   }
-  childrenForFieldName(field: string): readonly CachedNode[] {
-    return this.native.childrenForFieldName(field).map((n) => new CachedNode(n, this.source));
+  childrenForFieldName(field: string): readonly TreeNode[] {
+    return this.children.filter((n) => n.field === field);
   }
 }
 
 /** Parses Python source text; never throws for bad syntax (the tree holds ERROR nodes). */
 export function parsePython(text: string): ParsedSource {
-  const tree = loadParser().parse(text);
-  return { text, root: new CachedNode(tree.rootNode, text) };
+  const reader = new TreeReader(loadParser().parse(text), text);
+  return { text, root: reader.read() };
 }

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { extractModule } from '../generator/extract.js';
+import { createRequire } from 'node:module';
 import { buildManifest, generate } from '../generator/index.js';
+import { type PyNode, parsePython } from '../generator/parse.js';
 import { FIXTURES_DIR, fixtureCases } from './support/generator-fixtures.js';
 
 const manifest = (text: string) => buildManifest([{ file: 't.py', module: 't', text }]);
@@ -122,40 +123,46 @@ test('truncated and mutated fixtures never throw: output or positioned diagnosti
   );
 });
 
-test('the JavaScript header fast path and the tree-sitter nodes give the same extraction (fixtures)', () => {
-  for (const c of fixtureCases()) {
-    for (const input of c.inputs) {
-      const text = readFileSync(join(c.dir, input), 'utf8');
-      assert.deepEqual(extractModule(input, 'm', text, { fastPath: true }), extractModule(input, 'm', text, { fastPath: false }), `${c.name}/${input}`);
-    }
-  }
-});
 
-test('the fast path agrees with tree-sitter on generated signatures', () => {
-  const annotation = fc.constantFrom(
-    'int', 'str', "'list[int]'", 'Optional[str]', 'int | None | str', 'dict[str, list[tuple[int, ...]]]', "Literal['a', -1, None]",
-    'typing.Dict[str, t.Any]', 'tuple[()]', 'Annotated[int, "meta"]', 'Callable[[int], str]', '"Optional[\'Tree\']"', 'x.y.Z',
+/** The binding's own node objects (one native call per property): what parse.ts's cursor reads must equal. */
+interface BindingNode {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+  isNamed: boolean;
+  isMissing: boolean;
+  hasError: boolean;
+  children: BindingNode[];
+  fieldNameForChild(i: number): string | null;
+}
+
+function sameTree(ours: PyNode, theirs: BindingNode, where: string): void {
+  const at = `${where} ${theirs.type}@${theirs.startIndex}`;
+  assert.equal(ours.type, theirs.type, at);
+  assert.equal(ours.startIndex, theirs.startIndex, at);
+  assert.equal(ours.endIndex, theirs.endIndex, at);
+  assert.equal(ours.isMissing, theirs.isMissing, at);
+  assert.equal(ours.hasError, theirs.hasError, at);
+  const kids = theirs.children;
+  assert.equal(ours.children.length, kids.length, at);
+  assert.deepEqual(
+    ours.namedChildren.map((n) => n.startIndex),
+    kids.filter((k) => k.isNamed).map((k) => k.startIndex),
+    at,
   );
-  const value = fc.constantFrom(
-    '1', '-2.5', "'s'", 'r"\\d"', 'None', 'True', '(1, 2)', '[1, [2]]', "{'k': 'v'}", 'os.sep', 'f(1, k=2)', '3 * 2', '1 + 2 + 3',
-    'lambda: 1', '[x for x in y]', 'a if b else c', "f'{x}'", "b'x'", '1_000', '0x1F', '1e3', '...', '(1)', '()', '{1, 2}', 'not x', 'x < 1',
-  );
-  const param = fc.tuple(fc.constantFrom('a', 'b', 'c', 'new', 'self'), fc.option(annotation), fc.option(value)).map(
-    ([n, ann, v]) => `${n}${ann === null ? '' : `: ${ann}`}${v === null ? '' : ` = ${v}`}`,
-  );
-  const decorator = fc.constantFrom(
-    '@app.task', '@app.task()', '@shared_task', "@app.task(bind=True, queue='q', max_retries=3 * 2)", '@celery.shared_task(name="x.y")',
-    '@logged', '@app.task(autoretry_for=(ValueError,), retry_kwargs={"a": 1})', '@st', '@app.task(\n    bind=True,  # c\n)',
-  );
-  const doc = fc.constantFrom('', '    """Doc."""\n', "    '''Multi\n    line.'''\n", '    "a" "b"\n', '    # comment\n    """After a comment."""\n', '    x = 1\n', '    "x".format(1)\n');
-  fc.assert(
-    fc.property(fc.array(decorator, { minLength: 1, maxLength: 3 }), fc.uniqueArray(param, { maxLength: 4, selector: (p) => p.split(/[:=]/)[0] }), fc.option(annotation), doc, fc.boolean(), (decs, params, ret, body, isAsync) => {
-      const text = `import os\nfrom celery import Celery, shared_task\nfrom celery import shared_task as st\napp = Celery('t')\n${decs.join('\n')}\n${isAsync ? 'async ' : ''}def task_fn(${params.join(', ')})${ret === null ? '' : ` -> ${ret}`}:\n${body}    return 1\n`;
-      const slow = extractModule('t.py', 't', text, { fastPath: false });
-      fc.pre(slow.diagnostics.every((d) => d.code !== 'syntax-error'));
-      assert.deepEqual(extractModule('t.py', 't', text, { fastPath: true }), slow, text);
-      return true;
-    }),
-    { numRuns: 400, seed: 11 },
-  );
+  kids.forEach((k, i) => {
+    const field = theirs.fieldNameForChild(i);
+    if (field) assert.ok(ours.childrenForFieldName(field).includes(ours.children[i]!), `${at} field ${field}`);
+    sameTree(ours.children[i]!, k, where);
+  });
+}
+
+test('the tree parse.ts reads through a cursor equals the binding node objects on every fixture (and a broken file)', () => {
+  const require = createRequire(import.meta.url);
+  const Parser = require('tree-sitter') as new () => { setLanguage(l: unknown): void; parse(t: string): { rootNode: BindingNode } };
+  const parser = new Parser();
+  parser.setLanguage(require('tree-sitter-python'));
+  const texts = fixtureCases().flatMap((c) => c.inputs.map((input) => ({ name: `${c.name}/${input}`, text: readFileSync(join(c.dir, input), 'utf8') })));
+  texts.push({ name: 'broken', text: 'def f(a: int, b:\n    return (1,\nclass C(:\n  x: "int\n' });
+  for (const { name, text } of texts) sameTree(parsePython(text).root, parser.parse(text).rootNode, name);
 });

@@ -18,6 +18,7 @@ import { decodeSource } from '../generator/inputs.js';
 import { ROOT_DIR } from './support/generator-fixtures.js';
 import { type Mutant, fixtureSources, mutant, prng } from './support/generator-mutations.js';
 import { describeDiagnostics, generatedModuleProject } from './support/ts-project.js';
+import { inParallel } from './support/parallel.js';
 
 const SEED = Number(process.env['CELERY_GEN_FUZZ_SEED'] ?? 20261128);
 const API_RUNS = Number(process.env['CELERY_GEN_FUZZ_RUNS'] ?? 10_000);
@@ -81,20 +82,6 @@ function runCli(args: readonly string[], cwd: string): Promise<Run> {
       resolve({ args, status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
     );
   });
-}
-
-/** Runs jobs two at a time (the CI machine has two cores). */
-async function inParallel<T>(jobs: readonly (() => Promise<T>)[], width = 2): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return results;
 }
 
 /** Every stderr line is a diagnostic or one of the CLI's own one-line messages; never a stack frame or an error dump. */

@@ -3,32 +3,21 @@
 // types, work from CommonJS too, and load neither the generator nor tree-sitter: users
 // ship the runtime, not the generator.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { packTarball, ROOT } from './support/pack.js';
+import { type PackedApp, ROOT, packIntoApp } from './support/packed-app.js';
 
+let packed: PackedApp | undefined;
 let app = '';
 
 before(() => {
-  app = mkdtempSync(join(tmpdir(), 'celery-gen-app-'));
-  const tarball = packTarball(app);
-  const modules = join(app, 'node_modules');
-  mkdirSync(join(modules, 'celery-gen'), { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', join(modules, 'celery-gen'), '--strip-components=1']);
-  // The package's own dependencies, as npm would have installed them beside it.
-  for (const dep of readdirSync(join(ROOT, 'node_modules'))) {
-    if (dep === 'celery-gen' || dep.startsWith('.')) continue;
-    symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
-  }
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }));
+  packed = packIntoApp();
+  app = packed.dir;
 });
 
-after(() => {
-  if (app) rmSync(app, { recursive: true, force: true });
-});
+after(() => packed?.remove());
 
 /** Runs node in the app; a resolve hook fails the import of anything from the generator. */
 function runInApp(file: string, source: string): string {

@@ -19,7 +19,8 @@ import {
   delayedRoutingKey,
   type QueueRoute,
 } from '../protocol/delayed-delivery.js';
-import { messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
+import { messageOf } from '../observability/logger.js';
+import { type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Headers the broker writes itself; a deferred copy starts without them. */
 const BROKER_HEADERS = ['x-death', 'x-delivery-count', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];

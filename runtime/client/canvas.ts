@@ -105,7 +105,7 @@ export function immutable<A extends unknown[], K extends object, R>(task: TaskSo
 
 /** An errback: Python old-style errbacks receive the failed task's id first. */
 export function errback<Rest extends unknown[], K extends object, R>(
-  task: TaskSource<[taskId: string, ...Rest], K, R>,
+  task: TaskSource<[taskId: string, ...rest: Rest], K, R>,
   args: Rest,
   kwargs?: Partial<K>,
   options: SignatureOptions = {},
