@@ -20,6 +20,7 @@ import type { Logger } from './logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from './protocol.js';
 import { RpcAsyncResult, RpcResultBackend } from './results.js';
 import type { TaskSpec } from './spec.js';
+import type { RouteOptions, TaskRouter } from './client/routes.js';
 import { CELERY_QUEUE, messageOf, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 export const DEFAULT_QUEUE = 'celery';
@@ -57,6 +58,8 @@ export interface PublisherDeps {
   readonly origin?: string;
   /** Python's `task_default_queue`. @default 'celery' */
   readonly defaultQueue?: string;
+  /** The app's `taskRoutes`, compiled; ranked after routes read from the Python source. */
+  readonly router?: TaskRouter;
   /** How a queue is declared before publishing to it (queue arguments such as x-max-priority). @default CELERY_QUEUE */
   readonly queueDeclaration?: (queue: string) => QueueDeclaration;
   /** Python's `task_serializer`: used when neither the call nor the task's `serializer=` names one. @default 'json' */
@@ -93,7 +96,8 @@ export class TaskPublisher {
     spec?: TaskSpec,
   ): Promise<RpcAsyncResult<unknown>> {
     const taskOptions = spec?.options ?? {};
-    const route = resolveRoute(options, spec, this.#deps.defaultQueue);
+    const route = resolveRoute(options, spec, this.#deps.defaultQueue, this.#deps.router, name);
+    const routed = routeOf(spec, this.#deps.router, name);
     const now = new Date();
     const replyTo = this.#deps.results.replyTarget ?? (await this.#replyTo(Date.now()));
     const id = options.taskId ?? randomUUID();
@@ -114,7 +118,7 @@ export class TaskPublisher {
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
     };
-    const priority = options.priority ?? taskOptions.priority ?? defaultPriority(options, spec);
+    const priority = options.priority ?? taskOptions.priority ?? routed?.priority ?? defaultPriority(options, spec, routed);
     if (priority !== undefined) input.priority = priority;
     if (options.parentId !== undefined) input.parentId = options.parentId;
     if (options.rootId !== undefined) input.rootId = options.rootId;
@@ -281,17 +285,30 @@ function within<T>(promise: Promise<T>, ms: number, transport: Transport): Promi
   });
 }
 
-export function resolveRoute(options: ApplyOptions, spec?: TaskSpec, defaultQueue: string = DEFAULT_QUEUE): Route {
+/**
+ * Celery's merge, key by key, first source that sets a key wins: the call's options, the
+ * decorator's, the first matching route (routes read from the Python source, then the app's
+ * `taskRoutes`), then `task_default_queue` (the source's, then the app's).
+ */
+export function resolveRoute(options: ApplyOptions, spec?: TaskSpec, defaultQueue: string = DEFAULT_QUEUE, router?: TaskRouter, name?: string): Route {
   const taskOptions = spec?.options ?? {};
-  const queue = options.queue ?? taskOptions.queue ?? defaultQueue;
-  const exchange = options.exchange ?? taskOptions.exchange ?? '';
-  const routingKey = options.routingKey ?? taskOptions.routing_key ?? queue;
+  const routed = routeOf(spec, router, name);
+  const queue = options.queue ?? taskOptions.queue ?? routed?.queue ?? spec?.defaultQueue ?? defaultQueue;
+  const exchange = options.exchange ?? taskOptions.exchange ?? routed?.exchange ?? '';
+  const routingKey = options.routingKey ?? taskOptions.routing_key ?? routed?.routing_key ?? queue;
   return { queue, exchange, routingKey };
 }
 
+/** The route the spec carries from the Python source, else the app's `taskRoutes` for the task's name. */
+export function routeOf(spec: TaskSpec | undefined, router: TaskRouter | undefined, name: string | undefined): RouteOptions | null {
+  if (spec?.route) return spec.route;
+  const task = name ?? spec?.name;
+  return router && task !== undefined ? router.route(task) : null;
+}
+
 /** Python sends priority 0 with default routing and no priority property when `queue=` is given (captures §2). */
-function defaultPriority(options: ApplyOptions, spec?: TaskSpec): number | undefined {
-  return options.queue === undefined && spec?.options.queue === undefined ? 0 : undefined;
+function defaultPriority(options: ApplyOptions, spec: TaskSpec | undefined, routed: RouteOptions | null): number | undefined {
+  return options.queue === undefined && spec?.options.queue === undefined && routed?.queue === undefined ? 0 : undefined;
 }
 
 function resolveExpires(expires: Date | number | null | undefined, now: Date): Date | null {

@@ -16,7 +16,8 @@ export type {
   WorkerOptions,
 } from './api.js';
 export { defineTask } from './spec.js';
-export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
+export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskRouteOptions, TaskSpec, WireType } from './spec.js';
+export { compileRoutes, globToRegExp, routeTask, type RouteDestination, type RouteMap, type RouterFunction, type TaskRouter, type TaskRoutes } from './client/routes.js';
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
