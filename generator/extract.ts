@@ -298,9 +298,15 @@ class ModuleExtractor {
         const inner = node.namedChildren.filter((c) => c.type !== 'comment');
         return inner.length === 1 ? this.constExpr(inner[0]!, src, depth + 1) : { kind: 'other', text, span };
       }
-      case 'string':
-        if (node.children[0]?.text.toLowerCase().includes('f')) return this.fString(node, src, depth);
-        break;
+      case 'string': {
+        if (!/^[a-zA-Z]*[fF]/.test(text)) break;
+        if (node.children.length > 0) return this.fString(node, src, depth);
+        // A node without children (the fast header path): parse the f-string on its own,
+        // offsets based at its start so positions stay those of the file.
+        const piece = parsePython(text).root.namedChildren[0]?.namedChildren[0];
+        if (piece?.type === 'string') return this.fString(piece, { ...src, base: src.base + node.startIndex }, depth);
+        return { kind: 'other', text, span };
+      }
       case 'binary_operator':
         if (operatorOf(node) === '+') {
           const left = node.childForFieldName('left');
