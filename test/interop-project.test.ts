@@ -89,6 +89,18 @@ describe('generated project client → Python worker on the routed queues only',
     assert.deepEqual(summary, { name: 'Q1', rows: 5, note: null });
   });
 
+  test('the app option taskRoutes routes what the source does not (before task_default_queue)', async () => {
+    const routed = new Celery({ broker: BROKER_URL, backend: 'rpc://', logger: silentLogger, taskRoutes: { 'proj.mail.*': 'cg_gproject_urgent' } });
+    try {
+      const client = createClient(routed);
+      // send_digest has no source route: taskRoutes answers. send_welcome's source route ranks first.
+      assert.equal(await (await client.mail.sendDigest.delay(['x@example.com'])).get(GET), '1@cg_gproject_urgent');
+      assert.equal(await (await client.mail.sendWelcome.delay('y@example.com', 1)).get(GET), 'y@example.com:1@cg_gproject_mail');
+    } finally {
+      await routed.close();
+    }
+  });
+
   test('the call options still win over everything', async () => {
     const r = await tasks.billing.refund.applyAsync([{ id: 'inv-2', items: [], total: 1 }, 1], {}, { queue: 'cg_gproject_urgent' });
     assert.equal(await r.get(GET), 'inv-2:1@cg_gproject_urgent');
