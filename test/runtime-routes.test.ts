@@ -75,7 +75,7 @@ test('a router function, and a plain object as one router', () => {
 });
 
 test('merge key by key: call > decorator > source route > app taskRoutes > source default queue > app default queue', () => {
-  const spec = (options: object, extra: object = {}): TaskSpec => ({ name: 'proj.t', bind: false, params: [], options, ...extra });
+  const spec = (options: TaskSpec['options'], extra: Partial<TaskSpec> = {}): TaskSpec => ({ name: 'proj.t', bind: false, params: [], options, ...extra });
   const app = compileRoutes({ 'proj.*': { queue: 'app_q', routing_key: 'app.key' } });
   // Nothing but the app's routes.
   assert.deepEqual(resolveRoute({}, spec({}), 'dflt', app), { queue: 'app_q', exchange: '', routingKey: 'app.key' });
