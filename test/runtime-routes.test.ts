@@ -91,3 +91,13 @@ test('merge key by key: call > decorator > source route > app taskRoutes > sourc
   // sendTask by name (no spec) still goes through taskRoutes.
   assert.deepEqual(resolveRoute({}, undefined, 'dflt', app, 'proj.x'), { queue: 'app_q', exchange: '', routingKey: 'app.key' });
 });
+
+test('canvas signatures of generated specs carry the queue the publisher would choose', async () => {
+  const { signature } = await import('../runtime/canvas.js');
+  const { TASK_SPECS } = await import('../fixtures/project/tasks.js');
+  // Decorator queue=, then the source route, then the source's task_default_queue.
+  assert.equal(signature(TASK_SPECS.billing.charge, [1, []]).json.options['queue'], 'cg_gproject_urgent');
+  assert.equal(signature(TASK_SPECS.billing.refund, [{ id: 'i', items: [], total: 1 }, 1]).json.options['queue'], 'cg_gproject_billing');
+  assert.equal(signature(TASK_SPECS.mail.sendDigest, [[]]).json.options['queue'], 'cg_gproject_default');
+  assert.equal(signature(TASK_SPECS.mail.sendDigest, [[]], {}, { queue: 'call' }).json.options['queue'], 'call');
+});
