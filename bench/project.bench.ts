@@ -115,8 +115,9 @@ try {
   if (project.manifest.tasks.length !== single.manifest.tasks.length) throw new Error('the two inputs must hold the same tasks');
   const loaded = loadProject(inputs, { cwd: dir });
   const pyFiles = Object.keys(files).length;
-  console.log(`project: ${MODULES} task modules, ${project.manifest.tasks.length} tasks; ${loaded.filesRead.length} of ${pyFiles} .py files read, ${loaded.parses} parses`);
-  if (loaded.parses !== loaded.filesRead.length || new Set(loaded.filesRead).size !== loaded.filesRead.length || loaded.filesRead.length !== pyFiles) {
+  console.log(`project: ${MODULES} task modules, ${project.manifest.tasks.length} tasks; ${loaded.filesRead.length} of ${pyFiles} .py files read once each, ${loaded.parses} parsed (blank __init__.py files need no parse)`);
+  const blank = Object.values(files).filter((t) => t.trim() === '').length;
+  if (loaded.parses !== loaded.filesRead.length - blank || new Set(loaded.filesRead).size !== loaded.filesRead.length || loaded.filesRead.length !== pyFiles) {
     throw new Error(`each file must be parsed exactly once: ${loaded.parses} parses of ${loaded.filesRead.length} files (${pyFiles} in the project)`);
   }
 

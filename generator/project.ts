@@ -22,9 +22,14 @@ export interface Project {
   readonly followed: readonly ExtractedModule[];
   /** Absolute paths of every Python file read: inputs, then followed modules. */
   readonly filesRead: readonly string[];
-  /** How many files were parsed: equal to `filesRead.length` (each file once). */
+  /** How many files were parsed: at most `filesRead.length` (each file once; blank ones not at all). */
   readonly parses: number;
   readonly diagnostics: readonly Diagnostic[];
+}
+
+/** A module with no definitions (an empty `__init__.py`, or one too deeply nested to read). */
+function emptyModule(file: string, module: string, diagnostics: readonly Diagnostic[]): ExtractedModule {
+  return { file, module, tasks: [], classes: [], aliases: [], imports: {}, constants: {}, importedModules: [], starImports: [], appStatements: [], diagnostics };
 }
 
 /** Extraction, with absurd nesting (a RangeError from the recursion) reported as bad input. */
@@ -33,19 +38,7 @@ export function extractGuarded(file: string, module: string, text: string): Extr
     return extractModule(file, module, text);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    return {
-      file,
-      module,
-      tasks: [],
-      classes: [],
-      aliases: [],
-      imports: {},
-      constants: {},
-      importedModules: [],
-      starImports: [],
-      appStatements: [],
-      diagnostics: [fileDiagnostic(file, 'syntax-error', 'expressions are nested too deeply to analyse')],
-    };
+    return emptyModule(file, module, [fileDiagnostic(file, 'syntax-error', 'expressions are nested too deeply to analyse')]);
   }
 }
 
@@ -139,8 +132,10 @@ export function loadProject(paths: readonly string[], options: ReadOptions = {})
       continue;
     }
     filesRead.push(abs);
-    parses++;
-    const extracted = extractGuarded(file, name, text);
+    // Most package __init__.py files are empty: nothing to parse.
+    const blank = /^\s*$/.test(text);
+    if (!blank) parses++;
+    const extracted = blank ? emptyModule(file, name, []) : extractGuarded(file, name, text);
     // Only what breaks reading definitions matters here; task diagnostics belong to inputs.
     const kept = extracted.diagnostics.filter((d) => d.code === 'syntax-error').map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (in an imported module; definitions after it may be missing)` }));
     const m: ExtractedModule = { ...extracted, tasks: [], diagnostics: kept };

@@ -60,7 +60,10 @@ describe('following imports', () => {
     );
     assert.ok(p.filesRead.every((f) => f.startsWith('/')), 'absolute paths');
     assert.equal(new Set(p.filesRead).size, p.filesRead.length, 'no file read twice');
-    assert.equal(p.parses, p.filesRead.length, 'each file parsed once');
+    // proj/mail/__init__.py and proj/reports/__init__.py are blank: read, with nothing to parse.
+    const blank = p.filesRead.filter((f) => readFileSync(f, 'utf8').trim() === '').length;
+    assert.equal(blank, 2);
+    assert.equal(p.parses, p.filesRead.length - blank, 'each file parsed once');
     // Followed modules give types and constants, never tasks.
     assert.ok(p.followed.every((m) => m.tasks.length === 0));
   });
