@@ -98,7 +98,10 @@ function unresolved(expr: ConstExpr, culprit: ConstExpr): string {
  * is an error for this task alone (its name becomes null); another option the runtime
  * honours becomes a warning, since the TypeScript side will not route by it.
  */
-export function evaluateTaskOptions(task: ExtractedTask, m: ExtractedModule, scope: Scope): { task: ExtractedTask & { readonly resolvedName: string | null }; diagnostics: Diagnostic[] } {
+/** A task whose options were evaluated: `resolvedName` is null when `name=` could not be. */
+export type EvaluatedTask = ExtractedTask & { readonly resolvedName: string | null };
+
+export function evaluateTaskOptions(task: ExtractedTask, m: ExtractedModule, scope: Scope): { task: EvaluatedTask; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const options: { [key: string]: JsonValue } = { ...task.options };
   const nonLiteral: string[] = [];

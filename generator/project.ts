@@ -51,11 +51,8 @@ function rootOf(abs: string, module: string): string {
 }
 
 function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  // No exception for a missing file: most candidate paths do not exist.
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 export function loadProject(paths: readonly string[], options: ReadOptions = {}): Project {

@@ -3,7 +3,8 @@
  * manifest tasks (TypeScript types and wire types), and collects the named types they use.
  */
 import type { Diagnostic } from './diagnostics.js';
-import type { ExtractedModule, ExtractedParam, ExtractedTask } from './extracted.js';
+import type { EvaluatedTask } from './evaluate.js';
+import type { ExtractedModule, ExtractedParam } from './extracted.js';
 import type { JsonValue, NamedType, Param, Returns, Task } from './model.js';
 import { type MapContext, type Mapped, TypeMapper, UNKNOWN, union } from './typemap.js';
 
@@ -14,9 +15,6 @@ export interface Resolved {
 }
 
 const NULL: Mapped = { ts: 'null', wire: { type: 'null' } };
-
-/** A task whose options evaluate.ts resolved: `resolvedName` is null when `name=` could not be. */
-export type EvaluatedTask = ExtractedTask & { readonly resolvedName: string | null };
 
 /**
  * Maps the tasks of `modules` (the inputs); `others` (modules read because they are

@@ -128,6 +128,19 @@ describe('following imports', () => {
   });
 });
 
+test('a syntax error in a followed module is a warning there; a relative import above the top package is ignored', () => {
+  const dir = project({
+    'z/__init__.py': '',
+    'z/broken.py': 'QUEUE = "q"\ndef oops(:\n',
+    'z/tasks.py': 'from celery import shared_task\nfrom .broken import QUEUE\nfrom ... import nothing\n@shared_task(queue=QUEUE)\ndef t() -> None: ...\n',
+  });
+  const r = generateFiles(['z/tasks.py'], { cwd: dir });
+  assert.notEqual(r.text, null);
+  assert.deepEqual(r.diagnostics.map((d) => [d.file, d.line, d.severity, d.code]), [['z/broken.py', 2, 'warning', 'syntax-error']]);
+  assert.match(r.diagnostics[0]!.message, /in an imported module/);
+  assert.equal(r.manifest.tasks[0]!.options['queue'], 'q');
+});
+
 describe('unresolvable names and options', () => {
   const dir = join(FIXTURES_DIR, 'unresolved-name');
 
