@@ -162,45 +162,42 @@ class ModuleExtractor {
     }
   }
 
+  /**
+   * Reads an import statement from its text (no comments or strings can hide in one), which
+   * costs no native node calls: task modules start with many imports.
+   */
   recordImport(node: PyNode): void {
-    if (node.type === 'import_statement') {
-      for (const child of node.namedChildren) {
-        if (child.type === 'aliased_import') {
-          const name = child.childForFieldName('name');
-          const alias = child.childForFieldName('alias');
-          if (name && alias) {
-            this.imports[alias.text] = name.text.replace(/\s+/g, '');
-            this.importedModules.push(name.text.replace(/\s+/g, ''));
-          }
-        } else if (child.type === 'dotted_name') {
+    const text = node.text.replace(/#[^\n]*/g, '').replace(/\\\r?\n/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
+    const plain = /^import (.+)$/.exec(text);
+    if (plain) {
+      for (const part of plain[1]!.split(',')) {
+        const [dotted, alias] = part.trim().split(' as ') as [string, string | undefined];
+        if (!/^[\w.]+$/.test(dotted)) continue;
+        this.importedModules.push(dotted);
+        if (alias !== undefined) this.imports[alias.trim()] = dotted;
+        else {
           // `import a.b` binds `a`, and imports a, a.b.
-          const dotted = child.text.replace(/\s+/g, '');
           const head = dotted.split('.')[0]!;
           if (!Object.hasOwn(this.imports, head)) this.imports[head] = head;
-          this.importedModules.push(dotted);
         }
       }
       return;
     }
-    const moduleNode = node.childForFieldName('module_name');
-    if (!moduleNode) return;
-    const from = this.absoluteModule(moduleNode.text.replace(/\s+/g, ''));
+    const fromImport = /^from (\S+) import (.+)$/.exec(text);
+    if (!fromImport) return;
+    const from = this.absoluteModule(fromImport[1]!);
     if (from === null) return;
     this.importedModules.push(from);
-    if (node.namedChildren.some((c) => c.type === 'wildcard_import')) this.starImports.push(from);
-    for (const child of node.childrenForFieldName('name')) {
-      if (child.type === 'aliased_import') {
-        const name = child.childForFieldName('name');
-        const alias = child.childForFieldName('alias');
-        if (name && alias) {
-          this.imports[alias.text] = `${from}.${name.text}`;
-          this.importedModules.push(`${from}.${name.text}`);
-        }
-      } else if (child.type === 'dotted_name' && !child.text.includes('.')) {
-        this.imports[child.text] = `${from}.${child.text}`;
-        // `from pkg import mod` may name a submodule: project.ts follows it if it is a file.
-        this.importedModules.push(`${from}.${child.text}`);
+    for (const part of fromImport[2]!.split(',')) {
+      const [name, alias] = part.trim().split(' as ') as [string, string | undefined];
+      if (name === '*') {
+        this.starImports.push(from);
+        continue;
       }
+      if (!/^\w+$/.test(name)) continue;
+      this.imports[alias === undefined ? name : alias.trim()] = `${from}.${name}`;
+      // `from pkg import mod` may name a submodule: project.ts follows it if it is a file.
+      this.importedModules.push(`${from}.${name}`);
     }
   }
 
