@@ -43,9 +43,9 @@ export function checkManifest(model: Manifest): Diagnostic[] {
   const byName = new Map<string, Task>();
   const byKey = new Map<string, Task>();
   for (const t of model.tasks) {
-    const other = byName.get(t.name);
-    if (other) out.push(diag(t.location, 'error', 'name-collision', `task name '${excerpt(t.name)}' is also registered at ${at(other.location)}`));
-    else byName.set(t.name, t);
+    const other = t.name === null ? undefined : byName.get(t.name);
+    if (other) out.push(diag(t.location, 'error', 'name-collision', `task name '${excerpt(t.name!)}' is also registered at ${at(other.location)}`));
+    else if (t.name !== null) byName.set(t.name, t);
     const key = `${t.module}\0${camelCase(t.function)}`;
     const clash = byKey.get(key);
     if (clash && clash.function !== t.function) {

@@ -19,7 +19,9 @@ export type DiagnosticCode =
   | 'module-name'
   | 'unregistered-task-class'
   | 'unsupported-signature'
-  | 'option-type';
+  | 'option-type'
+  | 'unresolved-option'
+  | 'unresolved-route';
 
 export interface Diagnostic {
   readonly file: string;

@@ -32,6 +32,10 @@ export interface TaskView {
   /** The ParamSpec lines, indented, one per line (empty when there are none). */
   readonly params: string;
   readonly options: string;
+  /** The matching `task_routes` entry's options the runtime honours, as a literal; empty when none. */
+  readonly route: string;
+  /** The Python app's `task_default_queue`, quoted; empty when unknown. */
+  readonly defaultQueue: string;
   readonly handlerType: string;
   /** The JSDoc comment, indented, ending with a newline; empty when there is no docstring. */
   readonly doc: string;
@@ -68,7 +72,7 @@ export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleVi
   const groups: GroupView[] = model.modules
     .map((m, i) => {
       const ns = namespaced ? keys[i]! : null;
-      const tasks = model.tasks.filter((t) => t.module === m.module).map((t) => taskView(t, ns));
+      const tasks = model.tasks.filter((t) => t.module === m.module).map((t) => taskView(t, ns, model.defaultQueue ?? null));
       return { key: ns, tasks };
     })
     .filter((g) => g.tasks.length > 0 || !namespaced);
@@ -88,7 +92,7 @@ export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleVi
   };
 }
 
-function taskView(t: Task, ns: string | null): TaskView {
+function taskView(t: Task, ns: string | null, defaultQueue: string | null): TaskView {
   const key = camelCase(t.function);
   const path = ns ? `${ns}.${key}` : key;
   const indent = ns ? '    ' : '  ';
@@ -101,16 +105,24 @@ function taskView(t: Task, ns: string | null): TaskView {
     key,
     specPath: `TASK_SPECS.${path}`,
     handlerPath: `handlers.${path}`,
-    name: quote(t.name),
+    name: quote(t.name ?? ''),
     bind: t.bind,
     argsType: argsType(t.params),
     kwargsType: kwargsType(t.params),
     resultType: t.returns.tsType,
     params: t.params.map((p) => `${indent}    ${paramSpec(p)},`).join('\n'),
     options: tsLiteral(Object.fromEntries(runtimeOptions(t.options, t.nonLiteralOptions))),
+    // A version-1 model.json has neither field.
+    route: routeLiteral(t.route ?? null),
+    defaultQueue: defaultQueue === null ? '' : quote(defaultQueue),
     handlerType: handlerType(t),
     doc,
   };
+}
+
+function routeLiteral(route: Task['route']): string {
+  if (route === null) return '';
+  return tsLiteral(Object.fromEntries(runtimeOptions(route, [])));
 }
 
 /** `delay()`'s tuple: positional parameters in order, optional ones optional, `*args` spread. */

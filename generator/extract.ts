@@ -7,6 +7,8 @@
 import { cleandoc } from './docstrings.js';
 import { type Diagnostic, type DiagnosticCode, LineMap, diagnosticAt } from './diagnostics.js';
 import type {
+  AppStatement,
+  ConstExpr,
   EnumFlavor,
   ExtractedAlias,
   ExtractedClass,
@@ -20,8 +22,11 @@ import type {
 import { MAX_TYPE_NESTING } from './extracted.js';
 import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
 import { type PyNode, parsePython } from './parse.js';
-import { type LiteralResult, evaluateLiteral, stringValue } from './py-literal.js';
+import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
+
+/** Celery 3/4 task decorators, by the name they are imported as. */
+const LEGACY_DECORATORS = new Set(['celery.task', 'celery.task.task', 'celery.task.periodic_task', 'celery.decorators.task', 'celery.decorators.periodic_task']);
 
 /** CPython's limit on nested blocks (MAXINDENT in its tokenizer). */
 const MAX_INDENT = 100;
@@ -45,6 +50,10 @@ class ModuleExtractor {
   readonly classes: ExtractedClass[] = [];
   readonly aliases: ExtractedAlias[] = [];
   readonly imports: { [local: string]: string } = {};
+  readonly constants: { [name: string]: ConstExpr } = {};
+  readonly importedModules: string[] = [];
+  readonly starImports: string[] = [];
+  readonly appStatements: AppStatement[] = [];
   readonly diagnostics: Diagnostic[] = [];
   /** Task subclasses in source order; registered ones become tasks at the end. */
   readonly #taskClasses: PendingClassTask[] = [];
@@ -55,6 +64,8 @@ class ModuleExtractor {
   constructor(
     readonly file: string,
     readonly module: string,
+    /** An `__init__.py`: relative imports start from the module itself, not its parent. */
+    readonly isPackage: boolean,
   ) {}
 
   diag(src: Source, node: PyNode, severity: 'error' | 'warning', code: DiagnosticCode, message: string): void {
@@ -144,29 +155,55 @@ class ModuleExtractor {
     }
   }
 
+  /**
+   * Reads an import statement from its text (no comments or strings can hide in one), which
+   * costs no native node calls: task modules start with many imports.
+   */
   recordImport(node: PyNode): void {
-    if (node.type === 'import_statement') {
-      for (const child of node.namedChildren) {
-        if (child.type === 'aliased_import') {
-          const name = child.childForFieldName('name');
-          const alias = child.childForFieldName('alias');
-          if (name && alias) this.imports[alias.text] = name.text;
+    const text = node.text.replace(/#[^\n]*/g, '').replace(/\\\r?\n/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
+    const plain = /^import (.+)$/.exec(text);
+    if (plain) {
+      for (const part of plain[1]!.split(',')) {
+        const [dotted, alias] = part.trim().split(' as ') as [string, string | undefined];
+        if (!/^[\w.]+$/.test(dotted)) continue;
+        this.importedModules.push(dotted);
+        if (alias !== undefined) this.imports[alias.trim()] = dotted;
+        else {
+          // `import a.b` binds `a`, and imports a, a.b.
+          const head = dotted.split('.')[0]!;
+          if (!Object.hasOwn(this.imports, head)) this.imports[head] = head;
         }
       }
       return;
     }
-    const moduleNode = node.childForFieldName('module_name');
-    if (!moduleNode) return;
-    const from = moduleNode.text;
-    for (const child of node.childrenForFieldName('name')) {
-      if (child.type === 'aliased_import') {
-        const name = child.childForFieldName('name');
-        const alias = child.childForFieldName('alias');
-        if (name && alias) this.imports[alias.text] = `${from}.${name.text}`;
-      } else if (child.type === 'dotted_name' && !child.text.includes('.')) {
-        this.imports[child.text] = `${from}.${child.text}`;
+    const fromImport = /^from (\S+) import (.+)$/.exec(text);
+    if (!fromImport) return;
+    const from = this.absoluteModule(fromImport[1]!);
+    if (from === null) return;
+    this.importedModules.push(from);
+    for (const part of fromImport[2]!.split(',')) {
+      const [name, alias] = part.trim().split(' as ') as [string, string | undefined];
+      if (name === '*') {
+        this.starImports.push(from);
+        continue;
       }
+      if (!/^\w+$/.test(name)) continue;
+      this.imports[alias === undefined ? name : alias.trim()] = `${from}.${name}`;
+      // `from pkg import mod` may name a submodule: project.ts follows it if it is a file.
+      this.importedModules.push(`${from}.${name}`);
     }
+  }
+
+  /** `.schemas` in `proj.billing.tasks` → `proj.billing.schemas`; null when it climbs above the top package. */
+  absoluteModule(written: string): string | null {
+    const dots = /^\.*/.exec(written)![0].length;
+    if (dots === 0) return written;
+    const parts = this.module.split('.');
+    const base = this.isPackage ? parts : parts.slice(0, -1);
+    if (dots - 1 > base.length) return null;
+    const kept = base.slice(0, base.length - (dots - 1));
+    const rest = written.slice(dots);
+    return [...kept, ...(rest === '' ? [] : [rest])].join('.');
   }
 
   expressionStatement(node: PyNode, src: Source): void {
@@ -177,7 +214,12 @@ class ModuleExtractor {
       const right = expr.childForFieldName('right');
       const type = expr.childForFieldName('type');
       if (right) this.findRegistrations(right);
+      if (left && right && left.type === 'attribute') this.confAssignment(left, right, src);
       if (!left || left.type !== 'identifier' || !right) return;
+      this.constants[left.text] = this.constExpr(right, src);
+      if (right.type === 'call' && /(^|\.)Celery$/.test(this.canonical(right.childForFieldName('function')?.text ?? ''))) {
+        this.appStatements.push({ kind: 'app', variable: left.text, span: this.span(src, left) });
+      }
       const isTypeAlias = type !== null && /(^|\.)TypeAlias$/.test(type.text.trim());
       if (right.type === 'call') {
         const fn = right.childForFieldName('function');
@@ -194,6 +236,132 @@ class ModuleExtractor {
       return;
     }
     this.findRegistrations(expr);
+    if (expr.type === 'call') this.confCall(expr, src);
+  }
+
+  /** `app.conf.task_routes = ...`, `app.conf.task_default_queue = ...`. */
+  confAssignment(left: PyNode, right: PyNode, src: Source): void {
+    const m = /^(\w+)\.conf\.(\w+)$/.exec(left.text.replace(/\s+/g, ''));
+    if (m) this.appStatements.push({ kind: 'conf', variable: m[1]!, key: m[2]!, value: this.constExpr(right, src) });
+  }
+
+  /** `app.conf.update(task_routes=..., ...)` or `update({...})`, and `app.config_from_object('mod')`. */
+  confCall(call: PyNode, src: Source): void {
+    const fn = call.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '';
+    const args = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a) => a.type !== 'comment');
+    const update = /^(\w+)\.conf\.update$/.exec(fn);
+    if (update) {
+      for (const a of args) {
+        if (a.type === 'keyword_argument') {
+          const key = a.childForFieldName('name')?.text;
+          const value = a.childForFieldName('value');
+          if (key && value) this.appStatements.push({ kind: 'conf', variable: update[1]!, key, value: this.constExpr(value, src) });
+        } else if (a.type === 'dictionary') {
+          const dict = this.constExpr(a, src);
+          if (dict.kind !== 'dict') continue;
+          for (const [k, v] of dict.entries) {
+            if (k.kind === 'literal' && typeof k.value === 'string') this.appStatements.push({ kind: 'conf', variable: update[1]!, key: k.value, value: v });
+          }
+        }
+      }
+      return;
+    }
+    const fromObject = /^(\w+)\.config_from_object$/.exec(fn);
+    if (fromObject && args[0] && args[0].type !== 'keyword_argument') {
+      this.appStatements.push({ kind: 'config-from-object', variable: fromObject[1]!, value: this.constExpr(args[0], src) });
+    }
+  }
+
+  /** The expression as evaluate.ts reads it; bounded depth (deeper is `other`). */
+  constExpr(node: PyNode, src: Source, depth = 0): ConstExpr {
+    const text = node.text;
+    const span = this.span(src, node);
+    if (depth > MAX_TYPE_NESTING) return { kind: 'other', text, span };
+    switch (node.type) {
+      case 'identifier':
+        return { kind: 'name', name: text, text, span };
+      case 'attribute': {
+        const plain = text.replace(/\s+/g, '');
+        return /^[\w.]+$/.test(plain) ? { kind: 'name', name: plain, text, span } : { kind: 'other', text, span };
+      }
+      case 'parenthesized_expression': {
+        const inner = node.namedChildren.filter((c) => c.type !== 'comment');
+        return inner.length === 1 ? this.constExpr(inner[0]!, src, depth + 1) : { kind: 'other', text, span };
+      }
+      case 'string': {
+        if (!/^[a-zA-Z]*[fF]/.test(text)) break;
+        if (node.children.length > 0) return this.fString(node, src, depth);
+        // A node without children (the fast header path): parse the f-string on its own,
+        // offsets based at its start so positions stay those of the file.
+        const piece = parsePython(text).root.namedChildren[0]?.namedChildren[0];
+        if (piece?.type === 'string') return this.fString(piece, { ...src, base: src.base + node.startIndex }, depth);
+        return { kind: 'other', text, span };
+      }
+      case 'binary_operator':
+        if (operatorOf(node) === '+') {
+          const left = node.childForFieldName('left');
+          const right = node.childForFieldName('right');
+          if (left && right) return { kind: 'add', left: this.constExpr(left, src, depth + 1), right: this.constExpr(right, src, depth + 1), text, span };
+        }
+        return { kind: 'other', text, span };
+      case 'list':
+      case 'tuple':
+        if (!evaluateLiteral(node).ok) {
+          return { kind: 'list', items: node.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.constExpr(c, src, depth + 1)), text, span };
+        }
+        break;
+      case 'dictionary':
+        if (!evaluateLiteral(node).ok) {
+          const entries: [ConstExpr, ConstExpr][] = [];
+          for (const pair of node.namedChildren) {
+            const k = pair.type === 'pair' ? pair.childForFieldName('key') : null;
+            const v = pair.type === 'pair' ? pair.childForFieldName('value') : null;
+            if (pair.type === 'comment') continue;
+            if (!k || !v) return { kind: 'other', text, span };
+            entries.push([this.constExpr(k, src, depth + 1), this.constExpr(v, src, depth + 1)]);
+          }
+          return { kind: 'dict', entries, text, span };
+        }
+        break;
+      case 'call': {
+        const callee = node.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '';
+        const args: ConstExpr[] = [];
+        const keywords: { [name: string]: ConstExpr } = {};
+        for (const a of node.childForFieldName('arguments')?.namedChildren ?? []) {
+          if (a.type === 'comment') continue;
+          if (a.type === 'keyword_argument') {
+            const k = a.childForFieldName('name')?.text;
+            const v = a.childForFieldName('value');
+            if (k && v) keywords[k] = this.constExpr(v, src, depth + 1);
+          } else args.push(this.constExpr(a, src, depth + 1));
+        }
+        return { kind: 'call', callee: this.canonical(callee), args, keywords, text, span };
+      }
+      default:
+        break;
+    }
+    const lit = evaluateLiteral(node);
+    return lit.ok ? { kind: 'literal', value: lit.value, text, span } : { kind: 'other', text, span };
+  }
+
+  /** `f"{PREFIX}.refund"`: text pieces and interpolated expressions (no conversions or format specs). */
+  fString(node: PyNode, src: Source, depth: number): ConstExpr {
+    const text = node.text;
+    const span = this.span(src, node);
+    const raw = (node.children[0]?.text ?? '').toLowerCase().includes('r');
+    const parts: (string | ConstExpr)[] = [];
+    for (const child of node.children) {
+      if (child.type === 'string_content') {
+        const decoded = raw ? child.text : decodeStringLiteral(`'${child.text}'`);
+        if (decoded === null) return { kind: 'other', text, span };
+        parts.push(decoded.replace(/\{\{/g, '{').replace(/\}\}/g, '}'));
+      } else if (child.type === 'interpolation') {
+        const inner = child.namedChildren.filter((c) => c.type !== 'comment');
+        if (inner.length !== 1) return { kind: 'other', text, span };
+        parts.push(this.constExpr(inner[0]!, src, depth + 1));
+      }
+    }
+    return { kind: 'fstring', parts, text, span };
   }
 
   /** `app.register_task(SendReceipt())`, `app.register_task(SendReceipt)`, `app.tasks.register(...)`. */
@@ -224,6 +392,9 @@ class ModuleExtractor {
       const imported = Object.hasOwn(this.imports, name) ? this.imports[name] : undefined;
       if (name === 'shared_task' && (imported === undefined || imported.endsWith('.shared_task'))) return { call };
       if (imported !== undefined && /^celery(\.|$)/.test(imported) && imported.endsWith('.shared_task')) return { call };
+      // Celery 3/4: `from celery import task`, `from celery.task import task, periodic_task`
+      // (celery.task was removed in 5.0, but codebases still carry these decorators).
+      if (imported !== undefined && LEGACY_DECORATORS.has(imported)) return { call };
     }
     return null;
   }
@@ -239,12 +410,8 @@ class ModuleExtractor {
     if (!nameNode) return;
     const fnName = nameNode.text;
     const { options, nonLiteral, nodes } = this.keywordOptions(found.call);
-    let name = `${this.module}.${fnName}`;
-    if (Object.hasOwn(options, 'name')) {
-      if (nonLiteral.includes('name') || typeof options['name'] !== 'string') {
-        this.diag(src, nodes.get('name')!, 'error', 'non-literal-name', `task name of '${fnName}' is not a string literal, so the name Celery registers cannot be known`);
-      } else name = options['name'];
-    }
+    // A non-literal name= is resolved across modules by evaluate.ts, or reported there.
+    const name = typeof options['name'] === 'string' && !nonLiteral.includes('name') ? options['name'] : `${this.module}.${fnName}`;
     const bind = options['bind'] === true;
     const params = this.parameters(def, src);
     let visible = params;
@@ -264,9 +431,19 @@ class ModuleExtractor {
       returns: this.annotation(def.childForFieldName('return_type'), src),
       options,
       nonLiteralOptions: nonLiteral,
+      optionExprs: this.optionExprs(nonLiteral, nodes, src),
       doc: docstringOf(def),
       location: this.location(src, nameNode),
     });
+  }
+
+  optionExprs(nonLiteral: readonly string[], nodes: ReadonlyMap<string, PyNode>, src: Source): { [key: string]: ConstExpr } {
+    const out: { [key: string]: ConstExpr } = {};
+    for (const key of nonLiteral) {
+      const node = nodes.get(key);
+      if (node && key !== '__proto__') out[key] = this.constExpr(node, src);
+    }
+    return out;
   }
 
   keywordOptions(call: PyNode | null): { options: { [key: string]: JsonValue }; nonLiteral: string[]; nodes: Map<string, PyNode> } {
@@ -492,6 +669,13 @@ class ModuleExtractor {
     const lastOf = (n: string) => this.canonical(n).split('.').pop()!;
 
     if (decorators.some((d) => /^(?:[\w.]+\.)?register_task$/.test(d.namedChildren[0]?.text ?? ''))) this.#registered.add(name);
+    // Class attributes are constants a task option may name (`queue=Queues.REPORTS`).
+    for (const stmt of def.childForFieldName('body')?.namedChildren ?? []) {
+      const assign = stmt.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+      const left = assign?.type === 'assignment' ? assign.childForFieldName('left') : null;
+      const right = assign?.type === 'assignment' ? assign.childForFieldName('right') : null;
+      if (left?.type === 'identifier' && right) this.constants[`${name}.${left.text}`] = this.constExpr(right, src);
+    }
 
     const isTaskBase = (n: string, seen: Set<string>): boolean => {
       if (lastOf(n) === 'Task') return true;
@@ -633,12 +817,7 @@ class ModuleExtractor {
         this.setOption(options, nonLiteral, left.text, right);
         optionNodes.set(left.text, right);
       }
-      let name = `${this.module}.${className}`;
-      if (Object.hasOwn(options, 'name')) {
-        if (nonLiteral.includes('name') || typeof options['name'] !== 'string') {
-          this.diag(src, optionNodes.get('name')!, 'error', 'non-literal-name', `task name of '${className}' is not a string literal, so the name Celery registers cannot be known`);
-        } else name = options['name'];
-      }
+      const name = typeof options['name'] === 'string' && !nonLiteral.includes('name') ? options['name'] : `${this.module}.${className}`;
       const params = this.parameters(run.node, run.src);
       this.tasks.push({
         name,
@@ -652,6 +831,7 @@ class ModuleExtractor {
         returns: this.annotation(run.node.childForFieldName('return_type'), run.src),
         options,
         nonLiteralOptions: nonLiteral,
+        optionExprs: this.optionExprs(nonLiteral, optionNodes, src),
         doc: docstringOf(node) ?? docstringOf(run.node),
         location: this.location(src, nameNode),
       });
@@ -754,7 +934,7 @@ export function extractModule(file: string, module: string, source: string): Ext
   // Python reads a lone CR as a line break (universal newlines); tree-sitter does not.
   // LF in its place keeps every offset, so positions still index the file as given.
   const text = source.includes('\r') ? source.replace(/\r(?!\n)/g, '\n') : source;
-  const x = new ModuleExtractor(file, module);
+  const x = new ModuleExtractor(file, module, /(^|[\\/])__init__\.pyi?$/.test(file));
   const lines = new LineMap(text);
   const top: Source = { file, module, text, lines, base: 0 };
   const parsed = parsePython(text);
@@ -785,5 +965,17 @@ export function extractModule(file: string, module: string, source: string): Ext
     }
   }
   x.finishClassTasks();
-  return { file, module, tasks: x.tasks, classes: x.classes, aliases: x.aliases, imports: x.imports, diagnostics: x.diagnostics };
+  return {
+    file,
+    module,
+    tasks: x.tasks,
+    classes: x.classes,
+    aliases: x.aliases,
+    imports: x.imports,
+    constants: x.constants,
+    importedModules: x.importedModules,
+    starImports: x.starImports,
+    appStatements: x.appStatements,
+    diagnostics: x.diagnostics,
+  };
 }

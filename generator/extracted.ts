@@ -40,6 +40,31 @@ export type PyType = (
  */
 export const MAX_TYPE_NESTING = 32;
 
+/**
+ * A Python expression as far as constant evaluation (evaluate.ts) reads it: literals,
+ * dotted names, f-strings, `+`, containers and calls (`re.compile('...')`). Anything else
+ * is `other`, kept with its text so a diagnostic can name it.
+ */
+export type ConstExpr = (
+  | { readonly kind: 'literal'; readonly value: JsonValue }
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'fstring'; readonly parts: readonly (string | ConstExpr)[] }
+  | { readonly kind: 'add'; readonly left: ConstExpr; readonly right: ConstExpr }
+  | { readonly kind: 'list'; readonly items: readonly ConstExpr[] }
+  | { readonly kind: 'dict'; readonly entries: readonly (readonly [ConstExpr, ConstExpr])[] }
+  | { readonly kind: 'call'; readonly callee: string; readonly args: readonly ConstExpr[]; readonly keywords: { readonly [name: string]: ConstExpr } }
+  | { readonly kind: 'other' }
+) & { readonly text: string; readonly span: Span };
+
+/** A statement that configures a Celery app (app-config.ts reads these). */
+export type AppStatement =
+  /** `app = Celery(...)`. */
+  | { readonly kind: 'app'; readonly variable: string; readonly span: Span }
+  /** `app.conf.<key> = value`, or a key of `app.conf.update(...)`. */
+  | { readonly kind: 'conf'; readonly variable: string; readonly key: string; readonly value: ConstExpr }
+  /** `app.config_from_object('proj.celeryconfig')`. */
+  | { readonly kind: 'config-from-object'; readonly variable: string; readonly value: ConstExpr };
+
 export interface ExtractedParam {
   readonly name: string;
   readonly kind: ParamKind;
@@ -59,6 +84,8 @@ export interface ExtractedTask {
   readonly returns: PyType | null;
   readonly options: { readonly [key: string]: JsonValue };
   readonly nonLiteralOptions: readonly string[];
+  /** The expressions of the non-literal options, for evaluate.ts to resolve across modules. */
+  readonly optionExprs: { readonly [key: string]: ConstExpr };
   readonly doc: string | null;
   readonly location: Location;
 }
@@ -104,5 +131,12 @@ export interface ExtractedModule {
   readonly aliases: readonly ExtractedAlias[];
   /** Local name → what it was imported as (`L` → `typing.List`, `t` → `typing`). */
   readonly imports: { readonly [local: string]: string };
+  /** Module constants (`QUEUE = 'x'`) and class attributes (`Queues.REPORTS`), by dotted name. */
+  readonly constants: { readonly [name: string]: ConstExpr };
+  /** Absolute names of the modules its import statements name (project.ts follows them). */
+  readonly importedModules: readonly string[];
+  /** Modules of `from x import *`, whose public names (their `__all__`, if any) this module re-exports. */
+  readonly starImports: readonly string[];
+  readonly appStatements: readonly AppStatement[];
   readonly diagnostics: readonly Diagnostic[];
 }

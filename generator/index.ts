@@ -6,18 +6,23 @@
  * const { text, diagnostics } = generateFiles(['proj/tasks.py'], { out: 'src/tasks.ts' });
  * ```
  *
- * Stages: parse (tree-sitter) → extract → typemap → check → emit. Only `emit` produces
- * text, and only when no stage reported an error.
+ * Stages: load (the inputs and the modules they import) → parse (tree-sitter) → extract →
+ * evaluate (constants in options, app routes) → typemap → check → emit. Only `emit`
+ * produces text, and only when no stage reported an error.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { checkManifest } from './check.js';
 import { type Diagnostic, fileDiagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { compileRoutes } from '../runtime/client/routes.js';
+import { readAppConfig, taskRoutes } from './app-config.js';
 import type { ExtractedModule } from './extracted.js';
 import { emit } from './emit.js';
-import { extractModule } from './extract.js';
-import { type ReadOptions, type SourceInput, displayPath, readInputs } from './inputs.js';
-import { MODEL_VERSION, type Manifest } from './model.js';
+import { evaluateTaskOptions } from './evaluate.js';
+import { type ReadOptions, type SourceInput, displayPath } from './inputs.js';
+import { type JsonValue, MODEL_VERSION, type Manifest } from './model.js';
+import { extractGuarded, loadProject } from './project.js';
 import { resolveModules } from './resolve.js';
+import { Scope } from './scope.js';
 
 export { emit, type EmitOptions } from './emit.js';
 export { formatDiagnostic, type Diagnostic } from './diagnostics.js';
@@ -31,6 +36,11 @@ export interface GenerateResult {
   readonly manifest: Manifest;
   /** Errors and warnings, by file (in input order) and position. */
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Absolute paths of every Python file this run read: the inputs and the modules followed
+   * by import (empty for in-memory sources). A watcher regenerates when any of them changes.
+   */
+  readonly filesRead: readonly string[];
 }
 
 export interface GenerateOptions {
@@ -39,55 +49,70 @@ export interface GenerateOptions {
 }
 
 /**
- * Extraction recurses over expressions; absurdly deep nesting (thousands of brackets)
- * would exhaust the stack. That is bad input, reported as such, not an internal error.
+ * The manifest of extracted modules: `inputs` give the tasks, `followed` (modules read
+ * because something imports them) only types, constants and app settings.
  */
-function extractGuarded(i: SourceInput): ExtractedModule {
-  try {
-    return extractModule(i.file, i.module, i.text);
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    return {
-      file: i.file,
-      module: i.module,
-      tasks: [],
-      classes: [],
-      aliases: [],
-      imports: {},
-      diagnostics: [fileDiagnostic(i.file, 'syntax-error', 'expressions are nested too deeply to analyse')],
-    };
-  }
-}
-
-/** Builds the manifest of already-read sources: what `inspect --json` prints. */
-export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = []): Manifest {
-  const extracted = inputs.map((i) => extractGuarded(i));
+export function manifestOf(inputs: readonly ExtractedModule[], followed: readonly ExtractedModule[] = [], extra: readonly Diagnostic[] = []): Manifest {
+  const scope = new Scope([...inputs, ...followed]);
+  const evaluated: Diagnostic[] = [];
+  const withOptions = inputs.map((m) => ({
+    ...m,
+    tasks: m.tasks.map((t) => {
+      const r = evaluateTaskOptions(t, m, scope);
+      evaluated.push(...r.diagnostics);
+      return r.task;
+    }),
+  }));
+  const app = readAppConfig([...inputs, ...followed], scope);
+  const router = compileRoutes(taskRoutes(app));
   let resolved: ReturnType<typeof resolveModules>;
   try {
-    resolved = resolveModules(extracted);
+    resolved = resolveModules(withOptions, followed, (name) => router.route(name) as { readonly [key: string]: JsonValue } | null);
   } catch (err) {
     // Chains of thousands of aliases or base classes, the resolver's only deep recursion.
     if (!(err instanceof RangeError) || inputs.length === 0) throw err;
     resolved = { tasks: [], types: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
   }
   const modules = inputs.map((i) => ({ file: i.file, module: i.module }));
-  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, diagnostics: [] };
-  const all = [...extra, ...extracted.flatMap((e) => e.diagnostics), ...resolved.diagnostics, ...checkManifest(draft)];
-  return { ...draft, diagnostics: sortDiagnostics(all, inputs.map((i) => i.file)) };
+  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, defaultQueue: app.defaultQueue, diagnostics: [] };
+  const all = [
+    ...extra,
+    ...inputs.flatMap((e) => e.diagnostics),
+    ...followed.flatMap((e) => e.diagnostics),
+    ...evaluated,
+    ...app.diagnostics,
+    ...resolved.diagnostics,
+    ...checkManifest(draft),
+  ];
+  const order = [...inputs, ...followed].map((m) => m.file);
+  return { ...draft, diagnostics: sortDiagnostics(all, order) };
 }
 
-/** Generates from sources already in memory. */
-export function generate(inputs: readonly SourceInput[], options: GenerateOptions = {}, extra: readonly Diagnostic[] = []): GenerateResult {
-  const manifest = buildManifest(inputs, extra);
-  const failed = hasErrors(manifest.diagnostics) || inputs.length === 0;
-  if (failed) return { text: null, manifest, diagnostics: manifest.diagnostics };
+/** Builds the manifest of already-read sources (no import following): what `inspect --json` prints. */
+export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = []): Manifest {
+  return manifestOf(
+    inputs.map((i) => extractGuarded(i.file, i.module, i.text)),
+    [],
+    extra,
+  );
+}
+
+/** Generates from a manifest: text only when it has no errors. */
+function generateFrom(manifest: Manifest, inputCount: number, options: GenerateOptions, filesRead: readonly string[]): GenerateResult {
+  const failed = hasErrors(manifest.diagnostics) || inputCount === 0;
+  if (failed) return { text: null, manifest, diagnostics: manifest.diagnostics, filesRead };
   try {
-    return { text: emit(manifest, options.sources ? { sources: options.sources } : {}), manifest, diagnostics: manifest.diagnostics };
+    return { text: emit(manifest, options.sources ? { sources: options.sources } : {}), manifest, diagnostics: manifest.diagnostics, filesRead };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    const diagnostics = [...manifest.diagnostics, fileDiagnostic(inputs[0]!.file, 'syntax-error', 'types are nested too deeply to print')];
-    return { text: null, manifest: { ...manifest, diagnostics }, diagnostics };
+    const diagnostics = [...manifest.diagnostics, fileDiagnostic(manifest.modules[0]!.file, 'syntax-error', 'types are nested too deeply to print')];
+    return { text: null, manifest: { ...manifest, diagnostics }, diagnostics, filesRead };
   }
+}
+
+/** Generates from sources already in memory (imports are not followed: there are no files to follow). */
+export function generate(inputs: readonly SourceInput[], options: GenerateOptions = {}, extra: readonly Diagnostic[] = []): GenerateResult {
+  return generateFrom(buildManifest(inputs, extra), inputs.length, options, []);
 }
 
 export interface GenerateFilesOptions extends ReadOptions {
@@ -95,11 +120,18 @@ export interface GenerateFilesOptions extends ReadOptions {
   readonly out?: string;
 }
 
-/** Reads the files, derives module names, and generates. */
+/** The manifest of files on disk, following their imports: what `inspect` prints. */
+export function inspectFiles(paths: readonly string[], options: ReadOptions = {}): { manifest: Manifest; filesRead: readonly string[] } {
+  const project = loadProject(paths, options);
+  return { manifest: manifestOf(project.inputModules, project.followed, project.diagnostics), filesRead: project.filesRead };
+}
+
+/** Reads the files and the modules they import, derives module names, and generates. */
 export function generateFiles(paths: readonly string[], options: GenerateFilesOptions = {}): GenerateResult {
-  const { inputs, diagnostics } = readInputs(paths, options);
+  const project = loadProject(paths, options);
   const cwd = options.cwd ?? process.cwd();
   const base = options.out === undefined ? cwd : dirname(resolve(cwd, options.out));
-  const sources = inputs.map((i) => displayPath(relative(base, resolve(cwd, i.file))));
-  return generate(inputs, { sources }, diagnostics);
+  const sources = project.inputs.map((i) => displayPath(relative(base, resolve(cwd, i.file))));
+  const manifest = manifestOf(project.inputModules, project.followed, project.diagnostics);
+  return generateFrom(manifest, project.inputs.length, { sources }, project.filesRead);
 }

@@ -11,7 +11,7 @@ function signature(t: Task): string {
 }
 
 export function formatTable(m: Manifest): string {
-  const rows = m.tasks.map((t) => [t.name, camelCase(t.function) + (t.bind ? ' (bind)' : ''), signature(t), `${t.location.file}:${t.location.line}`]);
+  const rows = m.tasks.map((t) => [t.name ?? '(name unresolved)', camelCase(t.function) + (t.bind ? ' (bind)' : ''), signature(t), `${t.location.file}:${t.location.line}`]);
   const header = ['TASK', 'KEY', 'SIGNATURE', 'LOCATION'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

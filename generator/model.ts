@@ -9,7 +9,7 @@ import type { Diagnostic } from './diagnostics.js';
 
 export type { JsonValue, ParamKind, WireType };
 
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 /** A 1-based position in an input file; columns count characters (code points), not bytes. */
 export interface Location {
@@ -52,8 +52,11 @@ export interface Returns {
 }
 
 export interface Task {
-  /** The name Celery registers, e.g. `proj.tasks.add`. */
-  readonly name: string;
+  /**
+   * The name Celery registers, e.g. `proj.tasks.add`; `null` when `name=` could not be
+   * resolved (an error in the diagnostics; nothing is generated from such a manifest).
+   */
+  readonly name: string | null;
   /** The Python function (or, for class-based tasks, class) name. */
   readonly function: string;
   readonly module: string;
@@ -70,6 +73,12 @@ export interface Task {
    */
   readonly options: { readonly [key: string]: JsonValue };
   readonly nonLiteralOptions: readonly string[];
+  /**
+   * The first `task_routes` entry of the Python app that matches the task's name (Celery's
+   * rules), as options; `null` when no route matches or no app was found. The decorator's
+   * `options` win over it key by key, as in Celery.
+   */
+  readonly route: { readonly [key: string]: JsonValue } | null;
   /** The docstring, dedented as `inspect.cleandoc` does; `null` when there is none. */
   readonly doc: string | null;
   readonly location: Location;
@@ -124,5 +133,7 @@ export interface Manifest {
   readonly modules: readonly ModuleInfo[];
   readonly tasks: readonly Task[];
   readonly types: readonly NamedType[];
+  /** The Python app's `task_default_queue`, when the generator found it; `null` otherwise. */
+  readonly defaultQueue: string | null;
   readonly diagnostics: readonly Diagnostic[];
 }

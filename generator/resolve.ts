@@ -3,8 +3,9 @@
  * manifest tasks (TypeScript types and wire types), and collects the named types they use.
  */
 import type { Diagnostic } from './diagnostics.js';
-import type { ExtractedModule, ExtractedParam, ExtractedTask } from './extracted.js';
-import type { NamedType, Param, Returns, Task } from './model.js';
+import type { EvaluatedTask } from './evaluate.js';
+import type { ExtractedModule, ExtractedParam } from './extracted.js';
+import type { JsonValue, NamedType, Param, Returns, Task } from './model.js';
 import { type MapContext, type Mapped, TypeMapper, UNKNOWN, union } from './typemap.js';
 
 export interface Resolved {
@@ -15,30 +16,42 @@ export interface Resolved {
 
 const NULL: Mapped = { ts: 'null', wire: { type: 'null' } };
 
-export function resolveModules(modules: readonly ExtractedModule[]): Resolved {
-  const mapper = new TypeMapper(modules);
+/**
+ * Maps the tasks of `modules` (the inputs); `others` (modules read because they are
+ * imported) contribute only the classes and aliases annotations may name.
+ */
+export function resolveModules(
+  modules: readonly ExtractedModule[],
+  others: readonly ExtractedModule[] = [],
+  route: (name: string) => { readonly [key: string]: JsonValue } | null = () => null,
+): Resolved {
+  const mapper = new TypeMapper([...modules, ...others]);
   const tasks: Task[] = [];
   for (const m of modules) {
-    for (const t of m.tasks) tasks.push(resolveTask(t, m, mapper));
+    for (const t of m.tasks) tasks.push(resolveTask(t as EvaluatedTask, m, mapper, route));
   }
   return { tasks, types: mapper.namedTypes(), diagnostics: mapper.diagnostics };
 }
 
-function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): Task {
+function resolveTask(t: EvaluatedTask, m: ExtractedModule, mapper: TypeMapper, route: (name: string) => { readonly [key: string]: JsonValue } | null): Task {
   const serializer = typeof t.options['serializer'] === 'string' ? t.options['serializer'] : undefined;
   const base = { file: m.file, module: m.module, ...(serializer === undefined ? {} : { serializer }) };
   const paramContext: MapContext = { ...base, position: 'param' };
   const params = t.params.map((p) => resolveParam(p, paramContext, mapper));
   let returns: Returns;
   if (t.returns) {
-    const mapped = mapper.map(t.returns, { ...base, position: 'return' });
+    // pydantic=True (Celery 5.5+) dumps the result with model_dump(mode='json'), but only
+    // when the return annotation is the model class itself (not list[Model]).
+    const pydanticReturn = t.options['pydantic'] === true ? t.returns : undefined;
+    const mapped = mapper.map(t.returns, { ...base, position: 'return', ...(pydanticReturn ? { pydanticReturn } : {}) });
     returns = { annotation: t.returns.text, tsType: mapped.ts, wireType: mapped.wire };
   } else {
     mapper.warn({ ...base, position: 'return' }, pointAt(t.location), 'unknown-type', `task '${t.function}' has no return annotation; its result is unknown`);
     returns = { annotation: null, tsType: UNKNOWN.ts, wireType: UNKNOWN.wire };
   }
+  const name = t.resolvedName === undefined ? t.name : t.resolvedName;
   return {
-    name: t.name,
+    name,
     function: t.function,
     module: t.module,
     kind: t.kind,
@@ -48,6 +61,7 @@ function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): 
     returns,
     options: t.options,
     nonLiteralOptions: t.nonLiteralOptions,
+    route: name === null ? null : route(name),
     doc: t.doc,
     location: t.location,
   };

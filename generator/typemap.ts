@@ -9,6 +9,7 @@ import { MAX_TYPE_NESTING } from './extracted.js';
 import type { ExtractedClass, ExtractedModule, PyType, Span } from './extracted.js';
 import type { NamedType, TypeField, WireType } from './model.js';
 import { quote } from './names.js';
+import { Scope } from './scope.js';
 
 /** A mapped type: TypeScript text plus whether it needs parentheses inside `T[]`. */
 export interface Mapped {
@@ -28,6 +29,8 @@ export interface MapContext {
   readonly position: 'param' | 'return' | 'field';
   /** The task's `serializer=` option, when known: bytes travel over msgpack. */
   readonly serializer?: string;
+  /** With `pydantic=True`: the return annotation, which Celery dumps when it is a pydantic model class. */
+  readonly pydanticReturn?: PyType;
 }
 
 type Mapper = (t: PyType, args: readonly PyType[], m: TypeMapper, ctx: MapContext) => Mapped;
@@ -206,8 +209,11 @@ export class TypeMapper {
   readonly #aliasDepth = new Set<string>();
   readonly #warned = new Set<string>();
 
+  readonly #scope: Scope;
+
   constructor(modules: readonly ExtractedModule[]) {
     this.#modules = new Map(modules.map((m) => [m.module, m]));
+    this.#scope = new Scope(modules);
     this.#classes = modules.flatMap((m) => m.classes);
   }
 
@@ -228,7 +234,7 @@ export class TypeMapper {
 
   /** Maps one annotation; `null` (no annotation) is unknown, warned about by the caller. */
   map(t: PyType, ctx: MapContext): Mapped {
-    const key = `${ctx.module}\0${ctx.position}\0${ctx.serializer ?? ''}\0${t.text}`;
+    const key = `${ctx.module}\0${ctx.position}\0${ctx.serializer ?? ''}\0${ctx.pydanticReturn === t ? 'p' : ''}\0${t.text}`;
     const known = this.#quiet.get(key);
     if (known) return known;
     const warnings = this.diagnostics.length;
@@ -280,6 +286,22 @@ export class TypeMapper {
         }
       }
     }
+    if (userSpace && module) {
+      // Names imported from (or re-exported by) other modules read: `from .schemas import Item`.
+      const bound = this.#scope.resolve(ctx.module, written);
+      if (bound?.kind === 'class') return this.#mapClass(t, bound.cls, ctx);
+      if (bound?.kind === 'alias') {
+        const key = `${bound.module.module}.${bound.alias.name}`;
+        if (!this.#aliasDepth.has(key)) {
+          this.#aliasDepth.add(key);
+          try {
+            return this.map(bound.alias.type, { ...ctx, file: bound.module.file, module: bound.module.module });
+          } finally {
+            this.#aliasDepth.delete(key);
+          }
+        }
+      }
+    }
     if (userSpace) {
       const cls = this.#findClass(last, ctx.module);
       if (cls) return this.#mapClass(t, cls, ctx);
@@ -309,7 +331,10 @@ export class TypeMapper {
     if (!other) this.#used.set(cls.name, cls);
     if (ctx.position === 'return') {
       const carries =
-        cls.kind === 'typeddict' || cls.kind === 'namedtuple' || (cls.kind === 'enum' && cls.enumFlavor !== 'plain');
+        cls.kind === 'typeddict' ||
+        cls.kind === 'namedtuple' ||
+        (cls.kind === 'enum' && cls.enumFlavor !== 'plain') ||
+        (cls.kind === 'pydantic' && ctx.pydanticReturn === t);
       if (!carries) {
         const what = cls.kind === 'enum' ? 'an Enum member' : `a ${cls.kind === 'pydantic' ? 'pydantic model' : 'dataclass'} instance`;
         this.warn(ctx, t.span, 'return-not-json', `return type '${excerpt(t.text)}' is ${what}, which Celery's JSON serializer cannot encode`);

@@ -16,7 +16,8 @@ export type {
   WorkerOptions,
 } from './app/api.js';
 export { defineTask } from './protocol/spec.js';
-export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './protocol/spec.js';
+export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskRouteOptions, TaskSpec, WireType } from './protocol/spec.js';
+export { compileRoutes, globToRegExp, routeTask, type RouteDestination, type RouteMap, type RouterFunction, type TaskRouter, type TaskRoutes } from './client/routes.js';
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './protocol/errors.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol/message.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './observability/logger.js';

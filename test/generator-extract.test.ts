@@ -81,12 +81,16 @@ test('option and dict keys named __proto__ stay ordinary keys, not prototypes', 
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
 });
 
-test('a task name that is not a literal is an error at the name', () => {
-  const m = manifest("from celery import shared_task\nPREFIX = 'p'\n@shared_task(name=PREFIX + '.x')\ndef x() -> None: ...\n");
+test('a task name built from a constant is resolved; one that cannot be is an error at the name', () => {
+  const ok = manifest("from celery import shared_task\nPREFIX = 'p'\n@shared_task(name=PREFIX + '.x')\ndef x() -> None: ...\n");
+  assert.deepEqual(ok.diagnostics, []);
+  assert.equal(ok.tasks[0]!.name, 'p.x');
+  const m = manifest("from celery import shared_task\nfrom elsewhere import PREFIX\n@shared_task(name=PREFIX + '.x')\ndef x() -> None: ...\n");
   assert.deepEqual(
     m.diagnostics.map((d) => [d.line, d.column, d.severity, d.code]),
     [[3, 19, 'error', 'non-literal-name']],
   );
+  assert.equal(m.tasks[0]!.name, null);
 });
 
 test('an unterminated string at the end of the file is a positioned syntax error; earlier tasks survive', () => {

@@ -40,6 +40,7 @@ import { AmqpTopology } from '../amqp/topology.js';
 import { parseBrokerUrls } from '../protocol/broker-urls.js';
 import type { QueueRoute, QueueType } from '../protocol/delayed-delivery.js';
 import { appHasQuorumQueue, queueArgumentsOf, queueRouteOf, type QueueTypeSettings } from '../protocol/queue-types.js';
+import { type TaskRoutes, compileRoutes } from '../client/routes.js';
 
 export interface CeleryOptions {
   /**
@@ -84,6 +85,13 @@ export interface CeleryOptions {
    * and the queue workers consume by default (Python's `task_default_queue`). @default 'celery'
    */
   readonly defaultQueue?: string;
+  /**
+   * Python's `task_routes`, with Celery's rules (runtime/client/routes.ts): routes that exist
+   * only at run time. A task's decorator options win over them, and so does a route the
+   * generator read from the Python source for that task.
+   * @example { 'proj.billing.*': 'billing', 'proj.mail.send': { queue: 'mail', routing_key: 'mail.send' } }
+   */
+  readonly taskRoutes?: TaskRoutes;
   /** The `origin` header of published tasks. @default `gen<pid>@<hostname>`, as Python's clients */
   readonly origin?: string;
   /**
@@ -253,6 +261,7 @@ export class Celery {
       ...(this.#brokerKind === 'redis' ? { messagePublisher: new RedisMessagePublisher(this.redisBroker) } : {}),
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
+      ...(this.options.taskRoutes === undefined ? {} : { router: compileRoutes(this.options.taskRoutes) }),
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
       ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
       queueDeclaration: (queue) => this.#queueDeclaration(queue),

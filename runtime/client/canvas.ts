@@ -65,7 +65,8 @@ function specOf(source: { readonly name: string }): TaskSpec | undefined {
 
 function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const queue = options.queue ?? spec?.options.queue;
+  // As the publisher merges them: decorator, then the route read from the source, then its default queue.
+  const queue = options.queue ?? spec?.options.queue ?? spec?.route?.queue ?? spec?.defaultQueue;
   if (queue !== undefined) out['queue'] = queue;
   if (options.exchange !== undefined) out['exchange'] = options.exchange;
   if (options.routingKey !== undefined) out['routing_key'] = options.routingKey;

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ApplyOptions } from '../app/api.js';
 import { embedList } from './canvas.js';
-import { resolveRoute, type Route } from './routes.js';
+import { resolveRoute, routeOf, type Route, type RouteOptions, type TaskRouter } from './routes.js';
 import { messageOf, type Logger } from '../observability/logger.js';
 import { encodeTaskMessage, type OutgoingMessage, type TaskMessageInput } from '../protocol/message.js';
 import { RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
@@ -66,6 +66,8 @@ export interface PublisherDeps {
   readonly origin?: string;
   /** Python's `task_default_queue`. @default 'celery' */
   readonly defaultQueue?: string;
+  /** The app's `taskRoutes`, compiled; ranked after routes read from the Python source. */
+  readonly router?: TaskRouter;
   /** How a queue is declared before publishing to it (queue arguments such as x-max-priority). @default CELERY_QUEUE */
   readonly queueDeclaration?: (queue: string) => QueueDeclaration;
   /** Python's `task_serializer`: used when neither the call nor the task's `serializer=` names one. @default 'json' */
@@ -114,7 +116,8 @@ export class TaskPublisher {
     spec?: TaskSpec,
   ): Promise<RpcAsyncResult<unknown>> {
     const taskOptions = spec?.options ?? {};
-    const route = resolveRoute(options, spec, this.#deps.defaultQueue);
+    const route = resolveRoute(options, spec, this.#deps.defaultQueue, this.#deps.router, name);
+    const routed = routeOf(spec, this.#deps.router, name);
     const now = new Date();
     const replyTo = this.#deps.results.replyTarget ?? (await this.#replyTo(Date.now()));
     const id = options.taskId ?? randomUUID();
@@ -135,7 +138,7 @@ export class TaskPublisher {
       // spec-less sendTask mirrors Python's send_task(args=[…]), which writes argsrepr as a list.
       argsReprStyle: spec ? 'tuple' : 'list',
     };
-    const priority = options.priority ?? taskOptions.priority ?? defaultPriority(options, spec);
+    const priority = options.priority ?? taskOptions.priority ?? routed?.priority ?? defaultPriority(options, spec, routed);
     if (priority !== undefined) input.priority = priority;
     if (options.parentId !== undefined) input.parentId = options.parentId;
     if (options.rootId !== undefined) input.rootId = options.rootId;
@@ -359,8 +362,8 @@ function within<T>(promise: Promise<T>, ms: number, transport: Transport): Promi
 }
 
 /** Python sends priority 0 with default routing and no priority property when `queue=` is given (captures §2). */
-function defaultPriority(options: ApplyOptions, spec?: TaskSpec): number | undefined {
-  return options.queue === undefined && spec?.options.queue === undefined ? 0 : undefined;
+function defaultPriority(options: ApplyOptions, spec: TaskSpec | undefined, routed: RouteOptions | null): number | undefined {
+  return options.queue === undefined && spec?.options.queue === undefined && routed?.queue === undefined ? 0 : undefined;
 }
 
 function resolveExpires(expires: Date | number | null | undefined, now: Date): Date | null {

@@ -75,6 +75,15 @@ export interface TaskOptions {
   readonly [option: string]: JsonValue | undefined;
 }
 
+/** A route's options (`queue`, `exchange`, `routing_key`, `priority`, ...), as runtime/client/routes.ts returns them. */
+export interface TaskRouteOptions {
+  readonly queue?: string;
+  readonly exchange?: string;
+  readonly routing_key?: string;
+  readonly priority?: number;
+  readonly [option: string]: JsonValue | undefined;
+}
+
 /**
  * A task as the generator described it. `Args` is the positional tuple of `delay()`
  * (labelled, optional elements for parameters with defaults), `Kwargs` the object of
@@ -87,6 +96,13 @@ export interface TaskSpec<Args extends unknown[] = unknown[], Kwargs extends obj
   readonly bind: boolean;
   readonly params: readonly ParamSpec[];
   readonly options: TaskOptions;
+  /**
+   * The first `task_routes` entry of the Python app that matches this task's name, as the
+   * generator read it; ranked after `options` (the decorator's) and before the app's `taskRoutes`.
+   */
+  readonly route?: TaskRouteOptions;
+  /** The Python app's `task_default_queue`, when the generator found one; before the app's `defaultQueue`. */
+  readonly defaultQueue?: string;
   /** Type-only: never set at run time. */
   readonly __types?: { readonly args: Args; readonly kwargs: Kwargs; readonly result: Result };
 }

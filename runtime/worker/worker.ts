@@ -341,7 +341,10 @@ export class CeleryWorker implements Worker {
     return this.#deps.defaultQueue ?? 'celery';
   }
 
-  readonly #queueOf = (task: string): string | undefined => this.#tasks.get(task)?.spec.options.queue;
+  readonly #queueOf = (task: string): string | undefined => {
+    const spec = this.#tasks.get(task)?.spec;
+    return spec?.options.queue ?? spec?.route?.queue ?? spec?.defaultQueue;
+  };
 
   /** Publishes chain steps, callbacks or errbacks (Python 5.2 does it before storing the result). */
   async #continue(continuations: readonly Continuation[], label: string): Promise<void> {
