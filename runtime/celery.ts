@@ -14,6 +14,7 @@ import { startAmqpMailbox, startRedisMailbox } from './control-mailbox.js';
 import { AmqpEventSink, EventDispatcher, type EventSink, RedisEventSink, taskSentFields } from './events.js';
 import type { OutgoingMessage } from './protocol.js';
 import { CeleryGenError } from './errors.js';
+import { ExceptionRegistry, type PythonExceptionClass } from './client/exception-registry.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from './results.js';
 import { RedisResultBackend, type SignatureJson } from './redis-backend.js';
@@ -95,6 +96,8 @@ export interface CeleryOptions {
 export class Celery {
   readonly options: CeleryOptions;
   readonly logger: Logger;
+  /** @internal The classes FAILUREs become in `get()`; fill it with {@link registerExceptions}. */
+  readonly exceptions = new ExceptionRegistry();
   readonly #brokerUrl: string;
   readonly #backendUrl: string;
   readonly #brokerKind: BrokerKind;
@@ -158,7 +161,8 @@ export class Celery {
   /** Where published tasks' results are awaited: rpc over AMQP, rpc over Redis, or the Redis backend. */
   #resultTracker(): ResultTracker {
     if (this.#backendKind === 'rpc' && this.#brokerKind === 'amqp') return this.results;
-    this.#tracker ??= this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger) : new RedisRpcResults(this.redisBroker, this.logger);
+    this.#tracker ??=
+      this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger, this.exceptions) : new RedisRpcResults(this.redisBroker, this.logger, this.exceptions);
     return this.#tracker;
   }
 
@@ -177,7 +181,7 @@ export class Celery {
 
   /** The rpc:// result backend; its reply queue is this client's `reply_to`. */
   get results(): RpcResultBackend {
-    this.#results ??= new RpcResultBackend(this.transport, this.logger);
+    this.#results ??= new RpcResultBackend(this.transport, this.logger, this.exceptions);
     return this.#results;
   }
 
@@ -230,6 +234,15 @@ export class Celery {
         route,
       ),
     );
+  }
+
+  /**
+   * Makes `get()` reject with these classes when a task fails with their Python identity
+   * (`exc_module` + `exc_type`). Generated modules export theirs as `EXCEPTIONS` and their
+   * `createClient` registers them; Python builtins (`builtins.KeyError`) need no registration.
+   */
+  registerExceptions(classes: Iterable<PythonExceptionClass>): void {
+    this.exceptions.register(classes);
   }
 
   /** @internal Where this app's results are awaited (canvas.ts applies chains and groups through it). */

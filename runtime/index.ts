@@ -18,6 +18,9 @@ export type {
 export { defineTask } from './spec.js';
 export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskSpec, WireType } from './spec.js';
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './errors.js';
+// Python's builtin exceptions as a namespace: `builtins.TypeError` never shadows JavaScript's TypeError.
+export * as builtins from './protocol/python-builtins.js';
+export type { PythonExceptionClass } from './client/exception-registry.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
 export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './transport.js';
