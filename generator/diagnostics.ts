@@ -19,7 +19,8 @@ export type DiagnosticCode =
   | 'module-name'
   | 'unregistered-task-class'
   | 'unsupported-signature'
-  | 'option-type';
+  | 'option-type'
+  | 'unresolved-exception';
 
 export interface Diagnostic {
   readonly file: string;

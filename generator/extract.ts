@@ -10,6 +10,7 @@ import type {
   EnumFlavor,
   ExtractedAlias,
   ExtractedClass,
+  ExtractedClassDef,
   ExtractedField,
   ExtractedModule,
   ExtractedParam,
@@ -24,6 +25,7 @@ import { type PyNode, parsePython } from './parse.js';
 import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
 import { parseAnnotationString } from './annotation-string.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
+import { collectRaises } from './raises.js';
 
 /** CPython's limit on nested blocks (MAXINDENT in its tokenizer). */
 const MAX_INDENT = 100;
@@ -46,6 +48,7 @@ class ModuleExtractor {
   readonly tasks: ExtractedTask[] = [];
   readonly classes: ExtractedClass[] = [];
   readonly aliases: ExtractedAlias[] = [];
+  readonly classDefs: ExtractedClassDef[] = [];
   readonly imports: { [local: string]: string } = {};
   readonly diagnostics: Diagnostic[] = [];
   /** Task subclasses in source order; registered ones become tasks at the end. */
@@ -64,8 +67,8 @@ class ModuleExtractor {
     this.diagnostics.push(diagnosticAt(src.file, src.lines, src.base + node.startIndex, src.base + node.endIndex, severity, code, message));
   }
 
-  location(src: Source, node: PyNode): Location {
-    const offset = src.base + node.startIndex;
+  location(src: Source, node: PyNode, within = 0): Location {
+    const offset = src.base + node.startIndex + within;
     const line = src.lines.line(offset);
     return { file: src.file, line, column: src.lines.column(line, offset) };
   }
@@ -97,6 +100,8 @@ class ModuleExtractor {
         this.recordImport(node);
         return;
       case 'decorated_definition': {
+        // The fast path's node holds only the body's first statement; raise statements need all of it.
+        const full = node;
         if (this.fastPath) {
           const fast = parseDecoratedFunction(node.source, node.startIndex, node.endIndex);
           if (fast) node = fast;
@@ -105,7 +110,7 @@ class ModuleExtractor {
         if (!def) return;
         const decorators = node.namedChildren.filter((c) => c.type === 'decorator');
         if (def.type === 'function_definition') {
-          if (!typeOnly) this.functionTask(def, decorators, src);
+          if (!typeOnly) this.functionTask(def, decorators, src, full.childForFieldName('definition') ?? def);
         } else if (def.type === 'class_definition') {
           this.classDefinition(def, decorators, src, typeOnly);
         }
@@ -235,7 +240,7 @@ class ModuleExtractor {
     return null;
   }
 
-  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source): void {
+  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source, fullDef: PyNode): void {
     let found: { call: PyNode | null } | null = null;
     for (const d of decorators) {
       found = this.taskDecorator(d);
@@ -273,6 +278,7 @@ class ModuleExtractor {
       nonLiteralOptions: nonLiteral,
       doc: docstringOf(def),
       location: this.location(src, nameNode),
+      raises: this.raises(fullDef, fullDef, nodes, src),
     });
   }
 
@@ -506,6 +512,7 @@ class ModuleExtractor {
       this.#taskClasses.push({ node: def, src });
       return;
     }
+    this.classDefs.push({ name, module: this.module, bases: baseNames, doc: docstringOf(def), location: this.location(src, nameNode) });
 
     const known = (n: string) => this.classes.find((c) => c.name === n);
     let kind: ExtractedClass['kind'] | null = null;
@@ -604,6 +611,13 @@ class ModuleExtractor {
     });
   }
 
+  /** The exceptions a task names as raised; `docOwner` is where its docstring sits. */
+  raises(def: PyNode, docOwner: PyNode, options: ReadonlyMap<string, PyNode>, src: Source) {
+    const first = docOwner.childForFieldName('body')?.namedChildren.find((c) => c.type !== 'comment');
+    const docNode = first?.type === 'expression_statement' ? (first.namedChildren[0] ?? null) : null;
+    return collectRaises({ def, doc: docstringOf(docOwner), docNode, options, locate: (node, within) => this.location(src, node, within) });
+  }
+
   canonical(name: string): string {
     const dot = name.indexOf('.');
     const head = dot < 0 ? name : name.slice(0, dot);
@@ -655,6 +669,7 @@ class ModuleExtractor {
         nonLiteralOptions: nonLiteral,
         doc: docstringOf(node) ?? docstringOf(run.node),
         location: this.location(src, nameNode),
+        raises: this.raises(run.node, docstringOf(node) === null ? run.node : node, optionNodes, run.src),
       });
     }
     // Class tasks sit in the task list by position, like function tasks.
@@ -780,5 +795,5 @@ export function extractModule(file: string, module: string, source: string, opti
     }
   }
   x.finishClassTasks();
-  return { file, module, tasks: x.tasks, classes: x.classes, aliases: x.aliases, imports: x.imports, diagnostics: x.diagnostics };
+  return { file, module, tasks: x.tasks, classes: x.classes, aliases: x.aliases, classDefs: x.classDefs, imports: x.imports, diagnostics: x.diagnostics };
 }

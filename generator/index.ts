@@ -52,6 +52,7 @@ function extractGuarded(i: SourceInput): ExtractedModule {
       module: i.module,
       tasks: [],
       classes: [],
+      classDefs: [],
       aliases: [],
       imports: {},
       diagnostics: [fileDiagnostic(i.file, 'syntax-error', 'expressions are nested too deeply to analyse')],
@@ -68,10 +69,10 @@ export function buildManifest(inputs: readonly SourceInput[], extra: readonly Di
   } catch (err) {
     // Chains of thousands of aliases or base classes, the resolver's only deep recursion.
     if (!(err instanceof RangeError) || inputs.length === 0) throw err;
-    resolved = { tasks: [], types: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
+    resolved = { tasks: [], types: [], exceptions: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
   }
   const modules = inputs.map((i) => ({ file: i.file, module: i.module }));
-  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, diagnostics: [] };
+  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, exceptions: resolved.exceptions, diagnostics: [] };
   const all = [...extra, ...extracted.flatMap((e) => e.diagnostics), ...resolved.diagnostics, ...checkManifest(draft)];
   return { ...draft, diagnostics: sortDiagnostics(all, inputs.map((i) => i.file)) };
 }

@@ -4,12 +4,14 @@
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { ExtractedModule, ExtractedParam, ExtractedTask } from './extracted.js';
-import type { NamedType, Param, Returns, Task } from './model.js';
+import type { ExceptionClass, NamedType, Param, Returns, Task, Throws } from './model.js';
+import { resolveExceptions } from './exceptions.js';
 import { type MapContext, type Mapped, TypeMapper, UNKNOWN, union } from './typemap.js';
 
 export interface Resolved {
   readonly tasks: Task[];
   readonly types: NamedType[];
+  readonly exceptions: ExceptionClass[];
   readonly diagnostics: Diagnostic[];
 }
 
@@ -17,14 +19,15 @@ const NULL: Mapped = { ts: 'null', wire: { type: 'null' } };
 
 export function resolveModules(modules: readonly ExtractedModule[]): Resolved {
   const mapper = new TypeMapper(modules);
+  const failures = resolveExceptions(modules);
   const tasks: Task[] = [];
   for (const m of modules) {
-    for (const t of m.tasks) tasks.push(resolveTask(t, m, mapper));
+    for (const t of m.tasks) tasks.push(resolveTask(t, m, mapper, failures.throws.get(t) ?? []));
   }
-  return { tasks, types: mapper.namedTypes(), diagnostics: mapper.diagnostics };
+  return { tasks, types: mapper.namedTypes(), exceptions: failures.exceptions, diagnostics: [...mapper.diagnostics, ...failures.diagnostics] };
 }
 
-function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): Task {
+function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper, throws: Throws[]): Task {
   const serializer = typeof t.options['serializer'] === 'string' ? t.options['serializer'] : undefined;
   const base = { file: m.file, module: m.module, ...(serializer === undefined ? {} : { serializer }) };
   const paramContext: MapContext = { ...base, position: 'param' };
@@ -50,6 +53,7 @@ function resolveTask(t: ExtractedTask, m: ExtractedModule, mapper: TypeMapper): 
     nonLiteralOptions: t.nonLiteralOptions,
     doc: t.doc,
     location: t.location,
+    throws,
   };
 }
 
