@@ -9,7 +9,7 @@ import type { Diagnostic } from './diagnostics.js';
 
 export type { JsonValue, ParamKind, WireType };
 
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 /** A 1-based position in an input file; columns count characters (code points), not bytes. */
 export interface Location {
