@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Celery, TaskError, builtins, group, signature, silentLogger, type Worker } from 'celery-gen';
+import { Celery, TaskError, builtins, chain, chord, group, signature, silentLogger, step, type Step, type Worker } from 'celery-gen';
 import { BillingError, CardDeclined, Fraud, MissingAccount, TASK_SPECS, createClient, createWorker, type TaskClients } from '../fixtures/typed-failures/tasks.js';
 import { BROKER_URL, rawBroker } from './support/broker.js';
 import { interopSkip, PYTHON, startPythonWorker, type PythonWorker } from './support/python.js';
@@ -137,6 +137,23 @@ for (const { label, backend } of [
       const grouped = await group(signature(TASK_SPECS.tasks.charge, ['ann', 1], {}, { queue: pyQueue }), signature(TASK_SPECS.tasks.charge, ['x', 2], {}, { queue: pyQueue })).applyAsync(app);
       const error = await rejection(grouped.get(GET));
       assert.ok(error instanceof Fraud && error instanceof BillingError);
+    });
+
+    test('a failing last step of a chain reaches get() as the generated class', async () => {
+      const chained = await chain(signature(TASK_SPECS.tasks.charge, ['ann', 1], {}, { queue: pyQueue }), step(TASK_SPECS.tasks.lookup, [], {}, { queue: pyQueue })).applyAsync(app);
+      const error = await rejection(chained.get(GET));
+      assert.ok(error instanceof MissingAccount && error instanceof builtins.LookupError);
+      assert.deepEqual(error.excMessage, ['ok']);
+    });
+
+    // rpc:// cannot join a chord (as in Python): only the Redis backend has this test.
+    if (backend !== 'rpc://') test('a chord whose body fails reaches get() as the generated class', async () => {
+      // lookup() is typed for one string; the chord hands it the header's results, and it raises MissingAccount(['ok']).
+      const body = step(TASK_SPECS.tasks.lookup, [], {}, { queue: pyQueue }) as unknown as Step<[string], number>;
+      const joined = await chord([signature(TASK_SPECS.tasks.charge, ['ann', 1], {}, { queue: pyQueue })], body).applyAsync(app);
+      const error = await rejection(joined.get(GET));
+      assert.ok(error instanceof MissingAccount, String(error));
+      assert.deepEqual(error.excMessage, [['ok']]);
     });
 
     test('a TypeScript handler throwing the generated class: Python catches the real class, and its base', async () => {
