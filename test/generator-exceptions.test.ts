@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate } from '../generator/index.js';
 import { parseDocstring } from '../generator/docstrings.js';
+import { formatTable } from '../generator/inspect-table.js';
 import type { SourceInput } from '../generator/inputs.js';
 
 const HEADER = 'from celery import Celery\napp = Celery("proj")\n';
@@ -87,6 +88,7 @@ describe('resolution across the input modules', () => {
     assert.match(text, /\/\*\* Declared before its base\. \*\/\nexport class Child/);
     assert.match(text, /export const EXCEPTIONS: readonly PythonExceptionClass\[\] = \[Base, Middle, Child, Odd\];/);
     assert.match(text, /app\.registerExceptions\(EXCEPTIONS\);/);
+    assert.match(formatTable(result.manifest), /\nexceptions: Base \(proj\.errors\), Middle \(proj\.errors\), Child \(proj\.errors\), Odd \(proj\.errors\)\n/);
     // Deterministic.
     assert.equal(run(['proj.tasks', `${HEADER}from proj.errors import Child\n@app.task\ndef t() -> None:\n    raise Child()\n`], ['proj.errors', `import socket\n${errors}`]).text, run(['proj.tasks', `${HEADER}from proj.errors import Child\n@app.task\ndef t() -> None:\n    raise Child()\n`], ['proj.errors', `import socket\n${errors}`]).text);
   });

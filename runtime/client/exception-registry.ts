@@ -69,14 +69,10 @@ export class ExceptionRegistry {
       // A hand-written registered class whose constructor refuses Python's args.
       return plain;
     }
-    const fields: FailureFields = error;
-    fields.taskId = plain.taskId;
-    fields.state = plain.state;
-    fields.excType = plain.excType;
-    fields.excModule = plain.excModule;
-    fields.excMessage = plain.excMessage;
-    fields.traceback = plain.traceback;
-    return error;
+    // The constructor took Python's args; the rest is the result's (readonly to users, set once here).
+    const { taskId, state, excType, excModule, excMessage, traceback } = plain;
+    const fields: FailureFields = { taskId, state, excType, excModule, excMessage, traceback };
+    return Object.assign(error, fields);
   }
 }
 
