@@ -25,7 +25,7 @@ import { type PyNode, parsePython } from './parse.js';
 import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
 import { parseAnnotationString } from './annotation-string.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
-import { collectRaises } from './raises.js';
+import { collectRaises, descendants } from './raises.js';
 
 /** CPython's limit on nested blocks (MAXINDENT in its tokenizer). */
 const MAX_INDENT = 100;
@@ -37,6 +37,8 @@ interface Source {
   readonly text: string;
   readonly lines: LineMap;
   readonly base: number;
+  /** The tree the nodes belong to (the file's, or a re-parsed piece's). */
+  readonly root: PyNode;
 }
 
 interface PendingClassTask {
@@ -54,6 +56,8 @@ class ModuleExtractor {
   /** Task subclasses in source order; registered ones become tasks at the end. */
   readonly #taskClasses: PendingClassTask[] = [];
   readonly #registered = new Set<string>();
+  /** Every raise statement of a tree, in source order: one query per file, not one per task. */
+  readonly #raiseNodes = new Map<PyNode, readonly PyNode[]>();
   /** Every top-level class node by name, to follow base classes. */
   readonly #classNodes = new Map<string, PyNode>();
 
@@ -110,7 +114,7 @@ class ModuleExtractor {
         if (!def) return;
         const decorators = node.namedChildren.filter((c) => c.type === 'decorator');
         if (def.type === 'function_definition') {
-          if (!typeOnly) this.functionTask(def, decorators, src, full.childForFieldName('definition') ?? def);
+          if (!typeOnly) this.functionTask(def, decorators, src, full);
         } else if (def.type === 'class_definition') {
           this.classDefinition(def, decorators, src, typeOnly);
         }
@@ -240,7 +244,7 @@ class ModuleExtractor {
     return null;
   }
 
-  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source, fullDef: PyNode): void {
+  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source, full: PyNode): void {
     let found: { call: PyNode | null } | null = null;
     for (const d of decorators) {
       found = this.taskDecorator(d);
@@ -258,6 +262,7 @@ class ModuleExtractor {
       } else name = options['name'];
     }
     const bind = options['bind'] === true;
+    const doc = docstringOf(def);
     const params = this.parameters(def, src);
     let visible = params;
     if (bind) {
@@ -276,9 +281,9 @@ class ModuleExtractor {
       returns: this.annotation(def.childForFieldName('return_type'), src),
       options,
       nonLiteralOptions: nonLiteral,
-      doc: docstringOf(def),
+      doc,
       location: this.location(src, nameNode),
-      raises: this.raises(fullDef, fullDef, nodes, src),
+      raises: this.raises(full, params, doc, full, nodes, src),
     });
   }
 
@@ -612,10 +617,19 @@ class ModuleExtractor {
   }
 
   /** The exceptions a task names as raised; `docOwner` is where its docstring sits. */
-  raises(def: PyNode, docOwner: PyNode, options: ReadonlyMap<string, PyNode>, src: Source) {
-    const first = docOwner.childForFieldName('body')?.namedChildren.find((c) => c.type !== 'comment');
-    const docNode = first?.type === 'expression_statement' ? (first.namedChildren[0] ?? null) : null;
-    return collectRaises({ def, doc: docstringOf(docOwner), docNode, options, locate: (node, within) => this.location(src, node, within) });
+  raises(def: PyNode, params: readonly ExtractedParam[], doc: string | null, docOwner: PyNode, options: ReadonlyMap<string, PyNode>, src: Source) {
+    const docNode = (): PyNode | null => {
+      const owner = docOwner.type === 'decorated_definition' ? docOwner.childForFieldName('definition') : docOwner;
+      const first = owner?.childForFieldName('body')?.namedChildren.find((c) => c.type !== 'comment');
+      return first?.type === 'expression_statement' ? (first.namedChildren[0] ?? null) : null;
+    };
+    const locate = (node: PyNode, within?: number) => this.location(src, node, within);
+    const raiseNodes = (): readonly PyNode[] => {
+      let found = this.#raiseNodes.get(src.root);
+      if (!found) this.#raiseNodes.set(src.root, (found = descendants(src.root, ['raise_statement'])));
+      return found;
+    };
+    return collectRaises({ def, params: params.map((p) => p.name), doc, docNode, raiseNodes, options, locate });
   }
 
   canonical(name: string): string {
@@ -655,6 +669,8 @@ class ModuleExtractor {
         } else name = options['name'];
       }
       const params = this.parameters(run.node, run.src);
+      const classDoc = docstringOf(node);
+      const doc = classDoc ?? docstringOf(run.node);
       this.tasks.push({
         name,
         function: className,
@@ -667,9 +683,9 @@ class ModuleExtractor {
         returns: this.annotation(run.node.childForFieldName('return_type'), run.src),
         options,
         nonLiteralOptions: nonLiteral,
-        doc: docstringOf(node) ?? docstringOf(run.node),
+        doc,
         location: this.location(src, nameNode),
-        raises: this.raises(run.node, docstringOf(node) === null ? run.node : node, optionNodes, run.src),
+        raises: this.raises(run.node, params, doc, classDoc === null ? run.node : node, optionNodes, run.src),
       });
     }
     // Class tasks sit in the task list by position, like function tasks.
@@ -766,8 +782,8 @@ export function extractModule(file: string, module: string, source: string, opti
   const text = source.includes('\r') ? source.replace(/\r(?!\n)/g, '\n') : source;
   const x = new ModuleExtractor(file, module, options.fastPath ?? true);
   const lines = new LineMap(text);
-  const top: Source = { file, module, text, lines, base: 0 };
   const parsed = parsePython(text);
+  const top: Source = { file, module, text, lines, base: 0, root: parsed.root };
   if (!parsed.root.hasError) {
     x.walkBlock(parsed.root.namedChildren, top, false);
   } else {
@@ -778,7 +794,7 @@ export function extractModule(file: string, module: string, source: string, opti
       }
       for (const chunk of recoverChunks(text, node.startIndex, node.endIndex)) {
         const piece = parsePython(text.slice(chunk.start, chunk.end));
-        const src: Source = { ...top, base: chunk.start };
+        const src: Source = { ...top, base: chunk.start, root: piece.root };
         for (const err of findSyntaxErrors(piece.root)) {
           x.diagnostics.push(diagnosticAt(file, lines, chunk.start + err.start, chunk.start + err.end, 'error', 'syntax-error', err.message));
         }

@@ -20,6 +20,8 @@ export interface PyNode {
   readonly firstChild: PyNode | null;
   childForFieldName(field: string): PyNode | null;
   childrenForFieldName(field: string): readonly PyNode[];
+  /** Every descendant of these types, in source order: one native call instead of a walk (tree-sitter nodes only). */
+  descendantsOfType?(types: readonly string[]): readonly PyNode[];
 }
 
 export interface ParsedSource {
@@ -39,6 +41,7 @@ interface NativeNode {
   readonly firstChild: NativeNode | null;
   childForFieldName(field: string): NativeNode | null;
   childrenForFieldName(field: string): NativeNode[];
+  descendantsOfType(types: string | string[]): NativeNode[];
 }
 
 interface NativeParser {
@@ -119,6 +122,9 @@ class CachedNode implements PyNode {
   }
   childrenForFieldName(field: string): readonly CachedNode[] {
     return this.native.childrenForFieldName(field).map((n) => new CachedNode(n, this.source));
+  }
+  descendantsOfType(types: readonly string[]): readonly CachedNode[] {
+    return this.native.descendantsOfType([...types]).map((n) => new CachedNode(n, this.source));
   }
 }
 

@@ -12,14 +12,25 @@ import type { PyNode } from './parse.js';
 const EXCEPTION_OPTIONS = ['autoretry_for', 'throws'] as const;
 
 /** Definitions inside the body run elsewhere: their raise statements are not the task's. */
-const NESTED_SCOPES = new Set(['function_definition', 'class_definition', 'lambda', 'decorated_definition']);
+const NESTED_SCOPES: readonly string[] = ['function_definition', 'class_definition', 'lambda'];
+
+/**
+ * Names the function binds (`except E as exc`, `with ... as f`, `x = ...`, `x += ...`,
+ * `for x in ...`), read from the text: a raise of one re-raises a value, not a class.
+ * Reading them from the tree would cost a native call per statement of every task.
+ */
+const LOCAL_BINDINGS = /\bas\s+([A-Za-z_]\w*)|^[ \t]*([A-Za-z_]\w*)[ \t]*(?:[-+*/%&|^@]|\/\/|\*\*|<<|>>)?=(?!=)|\bfor\s+([A-Za-z_]\w*)\s+in\b/gm;
 
 export interface RaiseSources {
-  /** The task's function (for a class task, its `run`), with its whole body. */
+  /** The task's function (for a class task, its `run`), or its decorated definition, as tree-sitter parsed it (whole body). */
   readonly def: PyNode;
-  /** The docstring text (already dedented) and the string node it came from. */
+  /** Its parameter names (`self` included). */
+  readonly params: readonly string[];
+  /** The docstring text (already dedented), and where its string node is (read only when it names exceptions). */
   readonly doc: string | null;
-  readonly docNode: PyNode | null;
+  readonly docNode: () => PyNode | null;
+  /** Every raise statement of the def's tree, in source order. */
+  readonly raiseNodes: () => readonly PyNode[];
   /** Option name → value node (decorator keywords or class attributes). */
   readonly options: ReadonlyMap<string, PyNode>;
   readonly locate: (node: PyNode, offset?: number) => Location;
@@ -27,23 +38,17 @@ export interface RaiseSources {
 
 export function collectRaises(s: RaiseSources): ExtractedRaise[] {
   const out: ExtractedRaise[] = [];
-  const body = s.def.childForFieldName('body');
-  // Most task bodies raise nothing: skip the walk (a native call per node) when the text says so.
-  if (body && body.text.includes('raise')) {
-    const locals = new Set<string>();
-    collectLocals(body, locals);
-    for (const param of s.def.childForFieldName('parameters')?.namedChildren ?? []) {
-      const name = param.type === 'identifier' ? param : (param.childForFieldName('name') ?? param.namedChildren.find((c) => c.type === 'identifier'));
-      if (name?.type === 'identifier') locals.add(name.text);
-    }
-    walkRaises(body, locals, s, out);
-  }
-  if (s.doc !== null) {
-    const raw = s.docNode?.text ?? '';
+  // Most task bodies raise nothing: skip the tree (a native call per node read) when the text says so.
+  const text = s.def.text;
+  if (/\braise\b/.test(text)) out.push(...raiseStatements(s, text));
+  if (s.doc !== null && /rais|except/i.test(s.doc)) {
+    const raises = parseDocstring(s.doc).raises;
+    const docNode = raises.length > 0 ? s.docNode() : null;
+    const raw = docNode?.text ?? '';
     const marker = /Raises|:raise|:except/.exec(raw)?.index ?? 0;
-    for (const [name, text] of parseDocstring(s.doc).raises) {
+    for (const [name, description] of raises) {
       const at = raw.indexOf(name, marker);
-      out.push({ name, origin: 'docstring', description: text === '' ? null : text, location: s.locate(s.docNode ?? s.def, at < 0 ? 0 : at) });
+      out.push({ name, origin: 'docstring', description: description === '' ? null : description, location: s.locate(docNode ?? s.def, at < 0 ? 0 : at) });
     }
   }
   for (const option of EXCEPTION_OPTIONS) {
@@ -57,35 +62,52 @@ export function collectRaises(s: RaiseSources): ExtractedRaise[] {
   return out;
 }
 
-function walkRaises(node: PyNode, locals: ReadonlySet<string>, s: RaiseSources, out: ExtractedRaise[]): void {
-  for (const child of node.namedChildren) {
-    if (NESTED_SCOPES.has(child.type)) continue;
-    if (child.type === 'raise_statement') {
-      const raised = child.namedChildren.find((c) => c.type !== 'comment');
-      const target = raised?.type === 'call' ? raised.childForFieldName('function') : raised;
-      // `raise` alone re-raises; `raise exc` / `raise self.retry(...)` name a value, not a class.
-      if (target && (target.type === 'identifier' || target.type === 'attribute')) {
-        const name = target.text.replace(/\s+/g, '');
-        if (!locals.has(name.split('.')[0]!)) out.push({ name, origin: 'raise', description: null, location: s.locate(target) });
-      }
-      continue;
-    }
-    walkRaises(child, locals, s, out);
+/**
+ * `raise X(...)` / `raise X` naming a class. Skipped: bare `raise`, raises inside nested
+ * definitions, and names the function binds itself (`raise exc`, `raise self.retry(...)`).
+ */
+function raiseStatements(s: RaiseSources, text: string): ExtractedRaise[] {
+  const fn = s.def.type === 'decorated_definition' ? s.def.childForFieldName('definition') : s.def;
+  const body = fn?.childForFieldName('body');
+  if (!body) return [];
+  const locals = new Set(s.params);
+  for (const m of text.matchAll(LOCAL_BINDINGS)) locals.add((m[1] ?? m[2] ?? m[3])!);
+  const nested = /\b(?:def|class|lambda)\b/.test(body.text) ? descendants(body, NESTED_SCOPES).map((n) => [n.startIndex, n.endIndex] as const) : [];
+  const all = s.raiseNodes();
+  const from = body.startIndex;
+  const to = body.endIndex;
+  // The first raise at or after the body's start (binary search), then on while inside it.
+  let lo = 0;
+  for (let hi = all.length; lo < hi; ) {
+    const mid = (lo + hi) >>> 1;
+    if (all[mid]!.startIndex < from) lo = mid + 1;
+    else hi = mid;
   }
+  const out: ExtractedRaise[] = [];
+  for (let i = lo; i < all.length && all[i]!.startIndex < to; i++) {
+    const node = all[i]!;
+    const start = node.startIndex;
+    if (nested.some(([a, b]) => start >= a && start < b)) continue;
+    const raised = node.namedChildren.find((c) => c.type !== 'comment');
+    const target = raised?.type === 'call' ? raised.childForFieldName('function') : raised;
+    if (!target || (target.type !== 'identifier' && target.type !== 'attribute')) continue;
+    const name = target.text.replace(/\s+/g, '');
+    if (!locals.has(name.split('.')[0]!)) out.push({ name, origin: 'raise', description: null, location: s.locate(target) });
+  }
+  return out;
 }
 
-/** Names bound in the function: `except E as exc`, assignments, `for x in`, `with ... as x`. */
-function collectLocals(node: PyNode, out: Set<string>): void {
-  for (const child of node.namedChildren) {
-    if (NESTED_SCOPES.has(child.type)) continue;
-    if (child.type === 'except_clause' || child.type === 'as_pattern') {
-      const alias = child.childForFieldName('alias') ?? child.namedChildren.find((c) => c.type === 'as_pattern_target');
-      if (alias) out.add(alias.text.trim());
+/** Descendants of these types in source order: tree-sitter's one call when the node has it. */
+export function descendants(node: PyNode, types: readonly string[]): readonly PyNode[] {
+  if (node.descendantsOfType) return node.descendantsOfType(types);
+  const wanted = new Set(types);
+  const out: PyNode[] = [];
+  const visit = (n: PyNode): void => {
+    for (const c of n.namedChildren) {
+      if (wanted.has(c.type)) out.push(c);
+      visit(c);
     }
-    if (child.type === 'assignment' || child.type === 'augmented_assignment' || child.type === 'for_statement') {
-      const left = child.childForFieldName('left');
-      if (left?.type === 'identifier') out.add(left.text);
-    }
-    collectLocals(child, out);
-  }
+  };
+  visit(node);
+  return out;
 }
