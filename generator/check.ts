@@ -76,5 +76,32 @@ export function checkManifest(model: Manifest): Diagnostic[] {
       out.push(diag(ty.location, 'error', 'name-collision', `type '${ty.name}' has the name of something the generated module declares or imports`));
     }
   }
+  out.push(...checkExceptionNames(model));
   return out;
 }
+
+/** An exception class is a top-level TypeScript name: it may clash with another, a type or a task. */
+function checkExceptionNames(model: Manifest): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const taken = new Map<string, string>();
+  for (const ty of model.types) taken.set(ty.name, `type '${ty.module}.${ty.name}' (${at(ty.location)})`);
+  for (const t of model.tasks) {
+    const what = `task '${t.function}' (${at(t.location)})`;
+    if (!taken.has(t.function)) taken.set(t.function, what);
+    if (!taken.has(camelCase(t.function))) taken.set(camelCase(t.function), what);
+  }
+  for (const e of model.exceptions) {
+    const self = `exception class '${e.module}.${e.qualname}'`;
+    if (!isIdentifier(e.name) || paramName(e.name) !== e.name || TS_TYPE_KEYWORDS.has(e.name)) {
+      out.push(diag(e.location, 'error', 'name-collision', `${self} cannot be a TypeScript class name`));
+    } else if (GENERATED_NAMES.has(e.name)) {
+      out.push(diag(e.location, 'error', 'name-collision', `${self} has the name of something the generated module declares or imports`));
+    } else {
+      const other = taken.get(e.name);
+      if (other !== undefined) out.push(diag(e.location, 'error', 'name-collision', `${self} and ${other} both become '${e.name}' in TypeScript`));
+      else taken.set(e.name, `${self} (${at(e.location)})`);
+    }
+  }
+  return out;
+}
+

@@ -21,7 +21,9 @@ export type DiagnosticCode =
   | 'unsupported-signature'
   | 'option-type'
   | 'unresolved-option'
-  | 'unresolved-route';
+  | 'unresolved-route'
+
+  | 'unresolved-exception';
 
 export interface Diagnostic {
   readonly file: string;

@@ -1,6 +1,6 @@
 /**
  * Docstrings: dedenting as Python's `inspect.cleandoc` does, and splitting out the
- * parameter and return sections of the three common styles (Google `Args:`, NumPy
+ * parameter, return and raises sections of the three common styles (Google `Args:`, NumPy
  * `Parameters` + dashes, Sphinx `:param x:`) so emit can write `@param` lines.
  */
 
@@ -10,6 +10,8 @@ export interface ParsedDoc {
   /** Parameter name (without `*`/`**`) → description, in docstring order. */
   readonly params: ReadonlyArray<readonly [name: string, text: string]>;
   readonly returns: string | null;
+  /** Exception name as written → description, from `Raises:` / NumPy `Raises` / Sphinx `:raises X:`. */
+  readonly raises: ReadonlyArray<readonly [name: string, text: string]>;
 }
 
 /** `inspect.cleandoc`: expand tabs, strip the first line, remove the common indent of the rest. */
@@ -37,6 +39,8 @@ function expandTabs(line: string): string {
 
 const GOOGLE_PARAMS = /^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Kwargs|Other Parameters):\s*$/;
 const GOOGLE_RETURNS = /^(Returns|Return):\s*$/;
+const GOOGLE_RAISES = /^(Raises|Raise|Exceptions|Except):\s*$/;
+const NUMPY_RAISES = /^Raises$/;
 const NUMPY_PARAMS = /^(Parameters|Other Parameters|Keyword Arguments)$/;
 const NUMPY_RETURNS = /^Returns$/;
 
@@ -49,6 +53,7 @@ export function parseDocstring(doc: string): ParsedDoc {
   const description: string[] = [];
   const params: [string, string][] = [];
   let returns: string | null = null;
+  const raises: [string, string][] = [];
   const addParam = (name: string, text: string) => {
     const bare = name.replace(/^\*{1,2}/, '');
     if (bare) params.push([bare, text]);
@@ -68,7 +73,7 @@ export function parseDocstring(doc: string): ParsedDoc {
     }
     const indent = indentOf(line);
 
-    if (GOOGLE_PARAMS.test(trimmed) || GOOGLE_RETURNS.test(trimmed)) {
+    if (GOOGLE_PARAMS.test(trimmed) || GOOGLE_RETURNS.test(trimmed) || GOOGLE_RAISES.test(trimmed)) {
       const body: string[] = [];
       let j = i + 1;
       for (; j < lines.length; j++) {
@@ -78,13 +83,14 @@ export function parseDocstring(doc: string): ParsedDoc {
       }
       // `int: The sum.`: the type is the TypeScript signature's business.
       if (GOOGLE_RETURNS.test(trimmed)) returns = joinText(body).replace(/^[\w.[\], |]+:\s+/, '') || null;
+      else if (GOOGLE_RAISES.test(trimmed)) raises.push(...googleEntries(body, /^\s*([\w.]+)\s*(?::\s*(.*))?$/));
       else {
         for (const [name, text] of googleEntries(body)) addParam(name, text);
       }
       i = j - 1;
       continue;
     }
-    if (numpyHeader && (NUMPY_PARAMS.test(trimmed) || NUMPY_RETURNS.test(trimmed))) {
+    if (numpyHeader && (NUMPY_PARAMS.test(trimmed) || NUMPY_RETURNS.test(trimmed) || NUMPY_RAISES.test(trimmed))) {
       const body: string[] = [];
       let j = i + 2;
       for (; j < lines.length; j++) {
@@ -93,7 +99,9 @@ export function parseDocstring(doc: string): ParsedDoc {
         body.push(l);
       }
       const entries = numpyEntries(body, indent);
-      if (NUMPY_RETURNS.test(trimmed)) {
+      if (NUMPY_RAISES.test(trimmed)) {
+        for (const [name, text] of entries) for (const one of name.split(/\s*,\s*/)) if (one) raises.push([one, text]);
+      } else if (NUMPY_RETURNS.test(trimmed)) {
         returns = entries.map(([name, text]) => text || name).join(' ') || null;
       } else {
         for (const [name, text] of entries) addParam(name.split(/\s*,\s*/)[0]!, text);
@@ -104,8 +112,9 @@ export function parseDocstring(doc: string): ParsedDoc {
     const sphinx = /^:(param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?(\*{0,2}[\w]+)\s*:\s*(.*)$/.exec(trimmed);
     const sphinxReturn = /^:(returns?)\s*:\s*(.*)$/.exec(trimmed);
     const sphinxType = /^:(type|rtype|vartype)\b[^:]*:/.test(trimmed);
-    if (sphinx || sphinxReturn || sphinxType) {
-      const text = [sphinx ? sphinx[3]! : sphinxReturn ? sphinxReturn[2]! : ''];
+    const sphinxRaises = /^:(?:raises|raise|except|exception)\s+([\w.]+(?:\s*,\s*[\w.]+)*)\s*:\s*(.*)$/.exec(trimmed);
+    if (sphinx || sphinxReturn || sphinxType || sphinxRaises) {
+      const text = [sphinx ? sphinx[3]! : sphinxReturn ? sphinxReturn[2]! : sphinxRaises ? sphinxRaises[2]! : ''];
       let j = i + 1;
       for (; j < lines.length; j++) {
         const l = lines[j]!;
@@ -114,25 +123,26 @@ export function parseDocstring(doc: string): ParsedDoc {
       }
       if (sphinx) addParam(sphinx[2]!, joinText(text));
       else if (sphinxReturn) returns = joinText(text) || null;
+      else if (sphinxRaises) for (const one of sphinxRaises[1]!.split(/\s*,\s*/)) raises.push([one, joinText(text)]);
       i = j - 1;
       continue;
     }
     description.push(line);
   }
   while (description.length > 0 && description[description.length - 1]!.trim() === '') description.pop();
-  return { description: description.join('\n'), params, returns };
+  return { description: description.join('\n'), params, returns, raises };
 }
 
 /** Google entries: `name (type): text` at the body's indent, continuation lines deeper. */
-function googleEntries(body: readonly string[]): [string, string][] {
+function googleEntries(body: readonly string[], entry = /^\s*(\*{0,2}[\w]+)\s*(?:\([^)]*\))?\s*:\s*(.*)$/): [string, string][] {
   const nonBlank = body.filter((l) => l.trim() !== '');
   if (nonBlank.length === 0) return [];
   const base = Math.min(...nonBlank.map(indentOf));
   const out: [string, string[]][] = [];
   for (const line of body) {
     if (line.trim() === '') continue;
-    const m = indentOf(line) === base ? /^\s*(\*{0,2}[\w]+)\s*(?:\([^)]*\))?\s*:\s*(.*)$/.exec(line) : null;
-    if (m) out.push([m[1]!, [m[2]!]]);
+    const m = indentOf(line) === base ? entry.exec(line) : null;
+    if (m) out.push([m[1]!, [m[2] ?? '']]);
     else if (out.length > 0) out[out.length - 1]![1].push(line);
   }
   return out.map(([n, t]) => [n, joinText(t)]);

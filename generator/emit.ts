@@ -3,7 +3,8 @@
  * files, only the model (so it can be tested from a hand-written model.json). Decides
  * every name and every order here; the templates only place the pieces.
  */
-import type { Manifest, NamedType, Param, Task, TypeField } from './model.js';
+import type { ExceptionClass, Manifest, NamedType, Param, Task, TypeField } from './model.js';
+import { BUILTIN_EXCEPTIONS } from './exceptions.js';
 import { camelCase, namespaceKeys, paramName, propertyKey, quote } from './names.js';
 import { renderModule } from './templates.js';
 import { runtimeOptions } from './task-options.js';
@@ -59,6 +60,8 @@ export interface ModuleView {
   readonly groups: readonly GroupView[];
   readonly appParam: string;
   readonly handlersParam: string;
+  /** True when the module declares exception classes, which createClient registers. */
+  readonly registerExceptions: boolean;
 }
 
 /** The emitted module's text. Assumes the manifest has no errors (names were checked). */
@@ -68,11 +71,12 @@ export function emit(model: Manifest, options: EmitOptions = {}): string {
 
 export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleView {
   const namespaced = model.modules.length > 1;
+  const exceptionNames = new Map(model.exceptions.map((e) => [`${e.module}.${e.qualname}`, e.name]));
   const keys = namespaceKeys(model.modules.map((m) => m.module));
   const groups: GroupView[] = model.modules
     .map((m, i) => {
       const ns = namespaced ? keys[i]! : null;
-      const tasks = model.tasks.filter((t) => t.module === m.module).map((t) => taskView(t, ns, model.defaultQueue ?? null));
+      const tasks = model.tasks.filter((t) => t.module === m.module).map((t) => taskView(t, ns, model.defaultQueue ?? null, exceptionNames));
       return { key: ns, tasks };
     })
     .filter((g) => g.tasks.length > 0 || !namespaced);
@@ -81,22 +85,35 @@ export function moduleView(model: Manifest, options: EmitOptions = {}): ModuleVi
   const types = ['Celery', 'Worker', 'WorkerOptions'];
   if (hasTasks) types.push('Awaitable', 'ClientOf');
   if (model.tasks.some((t) => t.bind)) types.push('TaskContext');
+  const exceptions = model.exceptions.map((e) => exceptionView(e, exceptionNames));
+  if (exceptions.length > 0) {
+    types.push('PythonExceptionClass');
+    if (exceptions.some((e) => e.parent.startsWith('builtins.'))) values.push('builtins');
+  }
   const imports = [...values.sort(), ...types.sort().map((t) => `type ${t}`)].join(', ');
   return {
     sources: (options.sources ?? model.modules.map((m) => m.file)).join(', '),
     imports,
-    types: model.types.map(typeView),
+    types: [...model.types.map(typeView), ...exceptions.map((e) => e.view), ...exceptionList(model.exceptions)],
     groups,
     appParam: hasTasks ? 'app' : '_app',
     handlersParam: hasTasks ? 'handlers' : '_handlers',
+    registerExceptions: exceptions.length > 0,
   };
 }
 
-function taskView(t: Task, ns: string | null, defaultQueue: string | null): TaskView {
+function taskView(t: Task, ns: string | null, defaultQueue: string | null, exceptionNames: ReadonlyMap<string, string>): TaskView {
   const key = camelCase(t.function);
   const path = ns ? `${ns}.${key}` : key;
   const indent = ns ? '    ' : '  ';
-  const docLines = jsDocLines(t.doc, t.params.map((p) => [p.name, paramName(p.name)] as const));
+  const throws = t.throws.map((x) => {
+    const ref = x.exception === null ? undefined : (exceptionNames.get(x.exception) ?? (isBuiltin(x.exception) ? x.exception : undefined));
+    // Unresolved: get() rejects with a plain TaskError whose excType says the Python name.
+    const type = ref ?? 'TaskError';
+    const text = ref === undefined ? `Python's \`${x.name}\`${x.description === null ? '' : `: ${x.description}`}` : (x.description ?? '');
+    return `{${type}}${text === '' ? '' : ` ${text}`}`;
+  });
+  const docLines = jsDocLines(t.doc, t.params.map((p) => [p.name, paramName(p.name)] as const), throws);
   // Pre-joined blocks: a handlebars {{#each}} per line costs more than the rest of the render.
   let doc = '';
   for (const line of docLines) doc += `${indent}${line}\n`;
@@ -203,6 +220,38 @@ export function isTopLevelUnion(ts: string): boolean {
     else if (c === '|' && depth === 0) return true;
   }
   return false;
+}
+
+function isBuiltin(identity: string): boolean {
+  return identity.startsWith('builtins.') && BUILTIN_EXCEPTIONS.has(identity.slice('builtins.'.length));
+}
+
+/**
+ * `export class CardDeclined extends BillingError`: the first base that is an exception
+ * class the module declares, or a builtin; else `builtins.BaseException` (every Python
+ * exception is one). Its Python identity is what the worker sends and the registry matches.
+ */
+function exceptionView(e: ExceptionClass, names: ReadonlyMap<string, string>): { view: TypeView; parent: string } {
+  const base = e.bases.find((b) => names.has(b) || isBuiltin(b));
+  const parent = base === undefined ? 'builtins.BaseException' : (names.get(base) ?? base);
+  const docLines = jsDocLines(e.doc ?? `Python's \`${e.module}.${e.qualname}\`.`, []);
+  const lines = [
+    `export class ${e.name} extends ${parent} {`,
+    `  static override readonly pythonModule: string = ${quote(e.module)};`,
+    `  static override readonly pythonQualname: string = ${quote(e.qualname)};`,
+    '}',
+  ];
+  return { view: { docLines, lines }, parent };
+}
+
+function exceptionList(exceptions: readonly ExceptionClass[]): TypeView[] {
+  if (exceptions.length === 0) return [];
+  return [
+    {
+      docLines: ['/** The exception classes above, for `app.registerExceptions()` (`createClient` registers them). */'],
+      lines: [`export const EXCEPTIONS: readonly PythonExceptionClass[] = [${exceptions.map((e) => e.name).join(', ')}];`],
+    },
+  ];
 }
 
 function typeView(t: NamedType): TypeView {

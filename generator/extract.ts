@@ -12,6 +12,7 @@ import type {
   EnumFlavor,
   ExtractedAlias,
   ExtractedClass,
+  ExtractedClassDef,
   ExtractedField,
   ExtractedModule,
   ExtractedParam,
@@ -24,6 +25,7 @@ import type { DefaultValue, JsonValue, Location, ParamKind } from './model.js';
 import { type PyNode, parsePython } from './parse.js';
 import { type LiteralResult, decodeStringLiteral, evaluateLiteral, stringValue } from './py-literal.js';
 import { findSyntaxErrors, recoverChunks } from './syntax-errors.js';
+import { collectRaises, descendants } from './raises.js';
 
 /** Celery 3/4 task decorators, by the name they are imported as. */
 const LEGACY_DECORATORS = new Set(['celery.task', 'celery.task.task', 'celery.task.periodic_task', 'celery.decorators.task', 'celery.decorators.periodic_task']);
@@ -38,6 +40,8 @@ interface Source {
   readonly text: string;
   readonly lines: LineMap;
   readonly base: number;
+  /** The tree the nodes belong to (the file's, or a re-parsed piece's). */
+  readonly root: PyNode;
 }
 
 interface PendingClassTask {
@@ -49,6 +53,7 @@ class ModuleExtractor {
   readonly tasks: ExtractedTask[] = [];
   readonly classes: ExtractedClass[] = [];
   readonly aliases: ExtractedAlias[] = [];
+  readonly classDefs: ExtractedClassDef[] = [];
   readonly imports: { [local: string]: string } = {};
   readonly constants: { [name: string]: ConstExpr } = {};
   readonly importedModules: string[] = [];
@@ -58,6 +63,8 @@ class ModuleExtractor {
   /** Task subclasses in source order; registered ones become tasks at the end. */
   readonly #taskClasses: PendingClassTask[] = [];
   readonly #registered = new Set<string>();
+  /** Every raise statement of a tree, in source order: one query per file, not one per task. */
+  readonly #raiseNodes = new Map<PyNode, readonly PyNode[]>();
   /** Every top-level class node by name, to follow base classes. */
   readonly #classNodes = new Map<string, PyNode>();
 
@@ -72,8 +79,8 @@ class ModuleExtractor {
     this.diagnostics.push(diagnosticAt(src.file, src.lines, src.base + node.startIndex, src.base + node.endIndex, severity, code, message));
   }
 
-  location(src: Source, node: PyNode): Location {
-    const offset = src.base + node.startIndex;
+  location(src: Source, node: PyNode, within = 0): Location {
+    const offset = src.base + node.startIndex + within;
     const line = src.lines.line(offset);
     return { file: src.file, line, column: src.lines.column(line, offset) };
   }
@@ -109,7 +116,7 @@ class ModuleExtractor {
         if (!def) return;
         const decorators = node.namedChildren.filter((c) => c.type === 'decorator');
         if (def.type === 'function_definition') {
-          if (!typeOnly) this.functionTask(def, decorators, src);
+          if (!typeOnly) this.functionTask(def, decorators, src, node);
         } else if (def.type === 'class_definition') {
           this.classDefinition(def, decorators, src, typeOnly);
         }
@@ -399,7 +406,7 @@ class ModuleExtractor {
     return null;
   }
 
-  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source): void {
+  functionTask(def: PyNode, decorators: readonly PyNode[], src: Source, full: PyNode): void {
     let found: { call: PyNode | null } | null = null;
     for (const d of decorators) {
       found = this.taskDecorator(d);
@@ -413,6 +420,7 @@ class ModuleExtractor {
     // A non-literal name= is resolved across modules by evaluate.ts, or reported there.
     const name = typeof options['name'] === 'string' && !nonLiteral.includes('name') ? options['name'] : `${this.module}.${fnName}`;
     const bind = options['bind'] === true;
+    const doc = docstringOf(def);
     const params = this.parameters(def, src);
     let visible = params;
     if (bind) {
@@ -432,8 +440,9 @@ class ModuleExtractor {
       options,
       nonLiteralOptions: nonLiteral,
       optionExprs: this.optionExprs(nonLiteral, nodes, src),
-      doc: docstringOf(def),
+      doc,
       location: this.location(src, nameNode),
+      raises: this.raises(full, params, doc, full, nodes, src),
     });
   }
 
@@ -689,6 +698,7 @@ class ModuleExtractor {
       this.#taskClasses.push({ node: def, src });
       return;
     }
+    this.classDefs.push({ name, module: this.module, bases: baseNames, doc: docstringOf(def), location: this.location(src, nameNode) });
 
     const known = (n: string) => this.classes.find((c) => c.name === n);
     let kind: ExtractedClass['kind'] | null = null;
@@ -787,6 +797,22 @@ class ModuleExtractor {
     });
   }
 
+  /** The exceptions a task names as raised; `docOwner` is where its docstring sits. */
+  raises(def: PyNode, params: readonly ExtractedParam[], doc: string | null, docOwner: PyNode, options: ReadonlyMap<string, PyNode>, src: Source) {
+    const docNode = (): PyNode | null => {
+      const owner = docOwner.type === 'decorated_definition' ? docOwner.childForFieldName('definition') : docOwner;
+      const first = owner?.childForFieldName('body')?.namedChildren.find((c) => c.type !== 'comment');
+      return first?.type === 'expression_statement' ? (first.namedChildren[0] ?? null) : null;
+    };
+    const locate = (node: PyNode, within?: number) => this.location(src, node, within);
+    const raiseNodes = (): readonly PyNode[] => {
+      let found = this.#raiseNodes.get(src.root);
+      if (!found) this.#raiseNodes.set(src.root, (found = descendants(src.root, ['raise_statement'])));
+      return found;
+    };
+    return collectRaises({ def, params: params.map((p) => p.name), doc, docNode, raiseNodes, options, locate });
+  }
+
   canonical(name: string): string {
     const dot = name.indexOf('.');
     const head = dot < 0 ? name : name.slice(0, dot);
@@ -819,6 +845,8 @@ class ModuleExtractor {
       }
       const name = typeof options['name'] === 'string' && !nonLiteral.includes('name') ? options['name'] : `${this.module}.${className}`;
       const params = this.parameters(run.node, run.src);
+      const classDoc = docstringOf(node);
+      const doc = classDoc ?? docstringOf(run.node);
       this.tasks.push({
         name,
         function: className,
@@ -832,8 +860,9 @@ class ModuleExtractor {
         options,
         nonLiteralOptions: nonLiteral,
         optionExprs: this.optionExprs(nonLiteral, optionNodes, src),
-        doc: docstringOf(node) ?? docstringOf(run.node),
+        doc,
         location: this.location(src, nameNode),
+        raises: this.raises(run.node, params, doc, classDoc === null ? run.node : node, optionNodes, run.src),
       });
     }
     // Class tasks sit in the task list by position, like function tasks.
@@ -936,8 +965,8 @@ export function extractModule(file: string, module: string, source: string): Ext
   const text = source.includes('\r') ? source.replace(/\r(?!\n)/g, '\n') : source;
   const x = new ModuleExtractor(file, module, /(^|[\\/])__init__\.pyi?$/.test(file));
   const lines = new LineMap(text);
-  const top: Source = { file, module, text, lines, base: 0 };
   const parsed = parsePython(text);
+  const top: Source = { file, module, text, lines, base: 0, root: parsed.root };
   if (!parsed.root.hasError) {
     x.walkBlock(parsed.root.namedChildren, top, false);
   } else {
@@ -948,7 +977,7 @@ export function extractModule(file: string, module: string, source: string): Ext
       }
       for (const chunk of recoverChunks(text, node.startIndex, node.endIndex)) {
         const piece = parsePython(text.slice(chunk.start, chunk.end));
-        const src: Source = { ...top, base: chunk.start };
+        const src: Source = { ...top, base: chunk.start, root: piece.root };
         for (const err of findSyntaxErrors(piece.root)) {
           x.diagnostics.push(diagnosticAt(file, lines, chunk.start + err.start, chunk.start + err.end, 'error', 'syntax-error', err.message));
         }
@@ -971,6 +1000,7 @@ export function extractModule(file: string, module: string, source: string): Ext
     tasks: x.tasks,
     classes: x.classes,
     aliases: x.aliases,
+    classDefs: x.classDefs,
     imports: x.imports,
     constants: x.constants,
     importedModules: x.importedModules,

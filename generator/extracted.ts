@@ -88,6 +88,8 @@ export interface ExtractedTask {
   readonly optionExprs: { readonly [key: string]: ConstExpr };
   readonly doc: string | null;
   readonly location: Location;
+  /** Exceptions the task names as raised, in source order (resolved in exceptions.ts). */
+  readonly raises: readonly ExtractedRaise[];
 }
 
 export interface ExtractedField {
@@ -129,6 +131,8 @@ export interface ExtractedModule {
   readonly tasks: readonly ExtractedTask[];
   readonly classes: readonly ExtractedClass[];
   readonly aliases: readonly ExtractedAlias[];
+  /** Every top-level class (exception classes are among them). */
+  readonly classDefs: readonly ExtractedClassDef[];
   /** Local name → what it was imported as (`L` → `typing.List`, `t` → `typing`). */
   readonly imports: { readonly [local: string]: string };
   /** Module constants (`QUEUE = 'x'`) and class attributes (`Queues.REPORTS`), by dotted name. */
@@ -139,4 +143,26 @@ export interface ExtractedModule {
   readonly starImports: readonly string[];
   readonly appStatements: readonly AppStatement[];
   readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Where an exception a task may raise is named: its body, its docstring or its options. */
+export type RaiseOrigin = 'raise' | 'docstring' | 'autoretry_for' | 'throws';
+
+/** One exception class a task names as raised, before resolution. */
+export interface ExtractedRaise {
+  /** The name as written, without whitespace: `CardDeclined`, `errors.CardDeclined`. */
+  readonly name: string;
+  readonly origin: RaiseOrigin;
+  /** The docstring's text for it, `null` when there is none. */
+  readonly description: string | null;
+  readonly location: Location;
+}
+
+/** Any top-level class of a module, as a candidate exception class (bases as written). */
+export interface ExtractedClassDef {
+  readonly name: string;
+  readonly module: string;
+  readonly bases: readonly string[];
+  readonly doc: string | null;
+  readonly location: Location;
 }

@@ -67,14 +67,14 @@ export function manifestOf(inputs: readonly ExtractedModule[], followed: readonl
   const router = compileRoutes(taskRoutes(app));
   let resolved: ReturnType<typeof resolveModules>;
   try {
-    resolved = resolveModules(withOptions, followed, (name) => router.route(name) as { readonly [key: string]: JsonValue } | null);
+    resolved = resolveModules(withOptions, followed, (name) => router.route(name) as { readonly [key: string]: JsonValue } | null, scope);
   } catch (err) {
     // Chains of thousands of aliases or base classes, the resolver's only deep recursion.
     if (!(err instanceof RangeError) || inputs.length === 0) throw err;
-    resolved = { tasks: [], types: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
+    resolved = { tasks: [], types: [], exceptions: [], diagnostics: [fileDiagnostic(inputs[0]!.file, 'syntax-error', 'type aliases or base classes are chained too deeply to analyse')] };
   }
   const modules = inputs.map((i) => ({ file: i.file, module: i.module }));
-  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, defaultQueue: app.defaultQueue, diagnostics: [] };
+  const draft: Manifest = { version: MODEL_VERSION, modules, tasks: resolved.tasks, types: resolved.types, defaultQueue: app.defaultQueue, exceptions: resolved.exceptions, diagnostics: [] };
   const all = [
     ...extra,
     ...inputs.flatMap((e) => e.diagnostics),

@@ -1,4 +1,4 @@
-/** The readable form of `inspect`: one line per task, then the named types. */
+/** The readable form of `inspect`: one line per task, then the named types and exception classes. */
 import type { Manifest, Task } from './model.js';
 import { camelCase } from './names.js';
 
@@ -18,5 +18,6 @@ export function formatTable(m: Manifest): string {
   const out = [line(header), ...rows.map(line)];
   out.push('', `${m.tasks.length} task${m.tasks.length === 1 ? '' : 's'} in ${m.modules.map((x) => `${x.module} (${x.file})`).join(', ') || 'no modules'}`);
   if (m.types.length > 0) out.push(`types: ${m.types.map((t) => `${t.name} (${t.kind})`).join(', ')}`);
+  if (m.exceptions.length > 0) out.push(`exceptions: ${m.exceptions.map((e) => `${e.name} (${e.module})`).join(', ')}`);
   return `${out.join('\n')}\n`;
 }

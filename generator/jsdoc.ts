@@ -7,10 +7,12 @@ import { parseDocstring } from './docstrings.js';
 /**
  * @param params pairs of [Python name, TypeScript parameter name]; `@param` lines are
  * written for these only, in the docstring's order.
+ * @param throws `@throws` tag texts (`{CardDeclined} the issuer refused`); the docstring's
+ * own Raises section is left out, since these say the same with resolved classes.
  */
-export function jsDocLines(doc: string | null, params: ReadonlyArray<readonly [string, string]>): string[] {
-  if (doc === null || doc.trim() === '') return [];
-  const parsed = parseDocstring(doc);
+export function jsDocLines(doc: string | null, params: ReadonlyArray<readonly [string, string]>, throws: readonly string[] = []): string[] {
+  if ((doc === null || doc.trim() === '') && throws.length === 0) return [];
+  const parsed = parseDocstring(doc ?? '');
   const tsName = new Map(params);
   const body = parsed.description === '' ? [] : parsed.description.split('\n');
   const tags: string[] = [];
@@ -19,6 +21,7 @@ export function jsDocLines(doc: string | null, params: ReadonlyArray<readonly [s
     if (ts !== undefined) tags.push(`@param ${ts}${text ? ` ${text}` : ''}`);
   }
   if (parsed.returns) tags.push(`@returns ${parsed.returns}`);
+  for (const text of throws) tags.push(`@throws ${text}`);
   const lines = [...body];
   if (tags.length > 0 && lines.length > 0) lines.push('');
   lines.push(...tags);

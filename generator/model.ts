@@ -82,6 +82,41 @@ export interface Task {
   /** The docstring, dedented as `inspect.cleandoc` does; `null` when there is none. */
   readonly doc: string | null;
   readonly location: Location;
+  /** The exceptions the task names as raised (body, docstring, autoretry_for/throws), one entry per class. */
+  readonly throws: readonly Throws[];
+}
+
+/** One exception class a task may raise. */
+export interface Throws {
+  /**
+   * The class's Python identity, `module.qualname` (`proj.errors.CardDeclined`,
+   * `builtins.KeyError`); `null` when the name could not be resolved (a warning says so).
+   */
+  readonly exception: string | null;
+  /** The name as the task's source wrote it. */
+  readonly name: string;
+  /** From the docstring's Raises section; `null` when it has none for this class. */
+  readonly description: string | null;
+}
+
+/**
+ * A Python exception class a task raises (or a base of one), emitted as an exported
+ * TypeScript class of the same name that extends the runtime's TaskError.
+ */
+export interface ExceptionClass {
+  readonly name: string;
+  /** The module that defines it (not the one that imports it): its `exc_module` on the wire. */
+  readonly module: string;
+  /** Its qualified name in that module: its `exc_type` on the wire. */
+  readonly qualname: string;
+  /**
+   * Its bases as Python identities (`proj.errors.BillingError`, `builtins.ValueError`), or
+   * as written when they could not be resolved. The TypeScript class extends the first
+   * that is an exception class; with none, the runtime's `builtins.BaseException`.
+   */
+  readonly bases: readonly string[];
+  readonly doc: string | null;
+  readonly location: Location;
 }
 
 export interface TypeField {
@@ -135,5 +170,7 @@ export interface Manifest {
   readonly types: readonly NamedType[];
   /** The Python app's `task_default_queue`, when the generator found it; `null` otherwise. */
   readonly defaultQueue: string | null;
+  /** Exception classes tasks raise and their bases, bases before subclasses. */
+  readonly exceptions: readonly ExceptionClass[];
   readonly diagnostics: readonly Diagnostic[];
 }

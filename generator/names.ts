@@ -95,6 +95,8 @@ export function quote(value: string): string {
 export const GENERATED_NAMES: ReadonlySet<string> = new Set([
   'TASK_SPECS', 'TaskHandlers', 'TaskClients', 'createClient', 'createWorker',
   'bindTask', 'defineTask', 'implementTask', 'Awaitable', 'Celery', 'ClientOf', 'Worker', 'WorkerOptions', 'TaskContext',
+  // Exception classes: their list, and what they extend or are typed by.
+  'EXCEPTIONS', 'builtins', 'PythonExceptionClass', 'TaskError',
   // Global types the emitted code refers to.
   'Record', 'Uint8Array', 'PromiseLike',
 ]);

@@ -20,6 +20,8 @@ export interface PyNode {
   readonly firstChild: PyNode | null;
   childForFieldName(field: string): PyNode | null;
   childrenForFieldName(field: string): readonly PyNode[];
+  /** Every descendant of these types, in source order: one native call instead of a walk (tree-sitter nodes only). */
+  descendantsOfType?(types: readonly string[]): readonly PyNode[];
 }
 
 export interface ParsedSource {
@@ -41,6 +43,7 @@ interface NativeCursor {
   readonly currentNode: { readonly hasError: boolean };
   gotoFirstChild(): boolean;
   gotoNextSibling(): boolean;
+  gotoParent(): boolean;
   gotoDescendant(index: number): void;
 }
 
@@ -113,6 +116,30 @@ class TreeReader {
     return new TreeNode(this, type, typeNamed[id]!, field, c.currentDescendantIndex, start, end);
   }
 
+  /**
+   * Every descendant of `node` whose type is wanted, in source order: one cursor walk that
+   * copies only the matches (raise statements in a module cost a pass, not a node per call).
+   */
+  descendantsOf(node: TreeNode, wanted: ReadonlySet<string>): TreeNode[] {
+    const c = this.cursor;
+    c.gotoDescendant(node.descendant);
+    const out: TreeNode[] = [];
+    if (!c.gotoFirstChild()) return out;
+    let depth = 1;
+    for (;;) {
+      const id = c.nodeTypeId;
+      if (wanted.has(typeNames[id] ?? c.nodeType)) out.push(this.read());
+      if (c.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      while (!c.gotoNextSibling()) {
+        if (--depth === 0) return out;
+        c.gotoParent();
+      }
+    }
+  }
+
   /** A node's children, read in one pass along the cursor. */
   childrenOf(node: TreeNode): TreeNode[] {
     const c = this.cursor;
@@ -178,6 +205,9 @@ class TreeNode implements PyNode {
   }
   childrenForFieldName(field: string): readonly TreeNode[] {
     return this.children.filter((n) => n.field === field);
+  }
+  descendantsOfType(types: readonly string[]): readonly TreeNode[] {
+    return this.reader.descendantsOf(this, new Set(types));
   }
 }
 

@@ -29,7 +29,7 @@ export interface Project {
 
 /** A module with no definitions (an empty `__init__.py`, or one too deeply nested to read). */
 function emptyModule(file: string, module: string, diagnostics: readonly Diagnostic[]): ExtractedModule {
-  return { file, module, tasks: [], classes: [], aliases: [], imports: {}, constants: {}, importedModules: [], starImports: [], appStatements: [], diagnostics };
+  return { file, module, tasks: [], classes: [], aliases: [], classDefs: [], imports: {}, constants: {}, importedModules: [], starImports: [], appStatements: [], diagnostics };
 }
 
 /** Extraction, with absurd nesting (a RangeError from the recursion) reported as bad input. */

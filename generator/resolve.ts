@@ -5,12 +5,15 @@
 import type { Diagnostic } from './diagnostics.js';
 import type { EvaluatedTask } from './evaluate.js';
 import type { ExtractedModule, ExtractedParam } from './extracted.js';
-import type { JsonValue, NamedType, Param, Returns, Task } from './model.js';
+import type { ExceptionClass, JsonValue, NamedType, Param, Returns, Task, Throws } from './model.js';
+import { resolveExceptions } from './exceptions.js';
+import { Scope } from './scope.js';
 import { type MapContext, type Mapped, TypeMapper, UNKNOWN, union } from './typemap.js';
 
 export interface Resolved {
   readonly tasks: Task[];
   readonly types: NamedType[];
+  readonly exceptions: ExceptionClass[];
   readonly diagnostics: Diagnostic[];
 }
 
@@ -24,16 +27,18 @@ export function resolveModules(
   modules: readonly ExtractedModule[],
   others: readonly ExtractedModule[] = [],
   route: (name: string) => { readonly [key: string]: JsonValue } | null = () => null,
+  scope?: Scope,
 ): Resolved {
   const mapper = new TypeMapper([...modules, ...others]);
+  const failures = resolveExceptions(modules, scope ?? new Scope([...modules, ...others]), others);
   const tasks: Task[] = [];
   for (const m of modules) {
-    for (const t of m.tasks) tasks.push(resolveTask(t as EvaluatedTask, m, mapper, route));
+    for (const t of m.tasks) tasks.push(resolveTask(t as EvaluatedTask, m, mapper, route, failures.throws.get(t) ?? []));
   }
-  return { tasks, types: mapper.namedTypes(), diagnostics: mapper.diagnostics };
+  return { tasks, types: mapper.namedTypes(), exceptions: failures.exceptions, diagnostics: [...mapper.diagnostics, ...failures.diagnostics] };
 }
 
-function resolveTask(t: EvaluatedTask, m: ExtractedModule, mapper: TypeMapper, route: (name: string) => { readonly [key: string]: JsonValue } | null): Task {
+function resolveTask(t: EvaluatedTask, m: ExtractedModule, mapper: TypeMapper, route: (name: string) => { readonly [key: string]: JsonValue } | null, throws: Throws[]): Task {
   const serializer = typeof t.options['serializer'] === 'string' ? t.options['serializer'] : undefined;
   const base = { file: m.file, module: m.module, ...(serializer === undefined ? {} : { serializer }) };
   const paramContext: MapContext = { ...base, position: 'param' };
@@ -64,6 +69,7 @@ function resolveTask(t: EvaluatedTask, m: ExtractedModule, mapper: TypeMapper, r
     route: name === null ? null : route(name),
     doc: t.doc,
     location: t.location,
+    throws,
   };
 }
 

@@ -4,12 +4,14 @@
  * re-exports through `__init__.py` and `from x import *` (limited by `__all__`), as Python
  * would bind them. Reads definitions only; never executes anything.
  */
-import type { ConstExpr, ExtractedAlias, ExtractedClass, ExtractedModule } from './extracted.js';
+import type { ConstExpr, ExtractedAlias, ExtractedClass, ExtractedClassDef, ExtractedModule } from './extracted.js';
 
 export type Binding =
   | { readonly kind: 'module'; readonly module: ExtractedModule }
   | { readonly kind: 'class'; readonly module: ExtractedModule; readonly cls: ExtractedClass }
   | { readonly kind: 'alias'; readonly module: ExtractedModule; readonly alias: ExtractedAlias }
+  /** Any other class statement (exception classes among them): its name, bases and doc. */
+  | { readonly kind: 'classdef'; readonly module: ExtractedModule; readonly def: ExtractedClassDef }
   /** A constant; `rest` holds attribute names written after it (`Queues.REPORTS.value` → ['value']). */
   | { readonly kind: 'constant'; readonly module: ExtractedModule; readonly name: string; readonly expr: ConstExpr; readonly rest: readonly string[] }
   /** Outside the modules read (stdlib, third-party): its absolute dotted name. */
@@ -58,6 +60,10 @@ export class Scope {
     if (cls && rest.length === 0) return { kind: 'class', module: m, cls };
     const alias = m.aliases.find((a) => a.name === head);
     if (alias && rest.length === 0) return { kind: 'alias', module: m, alias };
+    if (rest.length === 0 && !cls && !alias) {
+      const def = lastClassDef(m, head);
+      if (def) return { kind: 'classdef', module: m, def };
+    }
     if (Object.hasOwn(m.constants, head) && !cls) return { kind: 'constant', module: m, name: head, expr: m.constants[head]!, rest };
     if (Object.hasOwn(m.imports, head)) return this.resolveAbsolute([m.imports[head]!, ...rest].join('.'), hops + 1);
     // A submodule of a package, bound once imported anywhere (`proj.billing` after `import proj.billing.tasks`).
@@ -71,6 +77,12 @@ export class Scope {
     }
     return null;
   }
+}
+
+/** Python binds the last definition of a name. */
+export function lastClassDef(m: ExtractedModule, name: string): ExtractedClassDef | undefined {
+  for (let i = m.classDefs.length - 1; i >= 0; i--) if (m.classDefs[i]!.name === name) return m.classDefs[i];
+  return undefined;
 }
 
 /** Whether `from module import *` brings `name`: listed in `__all__`, or public when there is none. */

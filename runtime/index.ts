@@ -19,6 +19,9 @@ export { defineTask } from './protocol/spec.js';
 export type { ArgsOf, Awaitable, JsonValue, KwargsOf, ParamKind, ParamSpec, ResultOf, TaskOptions, TaskRouteOptions, TaskSpec, WireType } from './protocol/spec.js';
 export { compileRoutes, globToRegExp, routeTask, type RouteDestination, type RouteMap, type RouterFunction, type TaskRouter, type TaskRoutes } from './client/routes.js';
 export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, type ProtocolErrorCode } from './protocol/errors.js';
+// Python's builtin exceptions as a namespace: `builtins.TypeError` never shadows JavaScript's TypeError.
+export * as builtins from './protocol/python-builtins.js';
+export type { PythonExceptionClass } from './client/exception-registry.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol/message.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './observability/logger.js';
 export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './amqp/transport.js';

@@ -47,9 +47,9 @@ test('cleandoc dedents as inspect.cleandoc does', () => {
 
 test('Google, NumPy and Sphinx parameter sections', () => {
   const google = parseDocstring('Does it.\n\nArgs:\n    a (int): First.\n        More.\n    *rest: Others.\n\nReturns:\n    str: Done.');
-  assert.deepEqual(google, { description: 'Does it.', params: [['a', 'First. More.'], ['rest', 'Others.']], returns: 'Done.' });
+  assert.deepEqual(google, { description: 'Does it.', params: [['a', 'First. More.'], ['rest', 'Others.']], returns: 'Done.', raises: [] });
   const numpy = parseDocstring('Does it.\n\nParameters\n----------\nx, y : int\n    Coordinates.\n\nReturns\n-------\nint\n    Sum.');
-  assert.deepEqual(numpy, { description: 'Does it.', params: [['x', 'Coordinates.']], returns: 'Sum.' });
+  assert.deepEqual(numpy, { description: 'Does it.', params: [['x', 'Coordinates.']], returns: 'Sum.', raises: [] });
   const sphinx = parseDocstring('Does it.\n\n:param int a: First\n    continued.\n:type a: int\n:returns: Done.');
-  assert.deepEqual(sphinx, { description: 'Does it.', params: [['a', 'First continued.']], returns: 'Done.' });
+  assert.deepEqual(sphinx, { description: 'Does it.', params: [['a', 'First continued.']], returns: 'Done.', raises: [] });
 });

@@ -156,7 +156,7 @@ test('return types Celery JSON cannot carry are warned about; -> None is null; a
 
 test('the mapper is pure: a hand-written PyType maps without a parser', () => {
   const span = { line: 1, column: 1, endLine: 1, endColumn: 4 };
-  const mapper = new TypeMapper([{ file: 'm.py', module: 'm', tasks: [], classes: [], aliases: [], imports: { L: 'typing.List' }, constants: {}, importedModules: [], starImports: [], appStatements: [], diagnostics: [] }]);
+  const mapper = new TypeMapper([{ file: 'm.py', module: 'm', tasks: [], classes: [], aliases: [], classDefs: [], imports: { L: 'typing.List' }, constants: {}, importedModules: [], starImports: [], appStatements: [], diagnostics: [] }]);
   const t = mapper.map(
     { kind: 'generic', name: 'L', text: 'L[int]', span, args: [{ kind: 'name', name: 'int', text: 'int', span }] },
     { file: 'm.py', module: 'm', position: 'param' },

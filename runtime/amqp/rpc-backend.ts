@@ -15,7 +15,8 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { AsyncResult, GetOptions, TaskState } from '../app/api.js';
 import { CeleryGenError, TimeoutError, type TaskError } from '../protocol/errors.js';
 import { messageOf, type Logger } from '../observability/logger.js';
-import { decodeResult, taskErrorFromMeta, type ResultMeta } from '../protocol/message.js';
+import { decodeResult, type ResultMeta } from '../protocol/message.js';
+import { BUILTINS_ONLY, type ExceptionRegistry } from '../client/exception-registry.js';
 import { backoffDelay, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
@@ -48,12 +49,17 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
   #listeners: Set<StateListener> | undefined;
 
   readonly #ignored: boolean;
+  readonly #exceptions: ExceptionRegistry;
   #publishing = false;
 
-  /** @param options.ignored sent with ignore_result: nothing will be reported, so get() rejects at once (Python's get() returns None). */
-  constructor(id: string, options: { ignored?: boolean } = {}) {
+  /**
+   * @param options.ignored sent with ignore_result: nothing will be reported, so get() rejects at once (Python's get() returns None).
+   * @param options.exceptions the app's exception classes, which a FAILURE becomes (builtins only when absent).
+   */
+  constructor(id: string, options: { ignored?: boolean; exceptions?: ExceptionRegistry } = {}) {
     this.id = id;
     this.#ignored = options.ignored ?? false;
+    this.#exceptions = options.exceptions ?? BUILTINS_ONLY;
   }
 
   /** True when the task was sent with ignore_result: no state will ever arrive. */
@@ -116,7 +122,7 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
     if (this.#failure) return Promise.reject(this.#failure);
     const meta = this.#meta!;
     if (meta.status === 'SUCCESS') return Promise.resolve(meta.result as R);
-    return Promise.reject(taskErrorFromMeta(meta));
+    return Promise.reject(this.#exceptions.errorFromMeta(meta));
   }
 
   /** @internal Records a reply; wakes waiters when it is final. */
@@ -138,7 +144,7 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
     this.#waiters = undefined;
     if (meta.status === 'SUCCESS') for (const w of waiters) w.resolve(meta.result);
     else {
-      const error: TaskError = taskErrorFromMeta(meta);
+      const error: TaskError = this.#exceptions.errorFromMeta(meta);
       for (const w of waiters) w.reject(error);
     }
   }
@@ -179,9 +185,12 @@ export class RpcResultBackend {
   #declared = false;
   #recovering = false;
 
-  constructor(transport: Transport, logger: Logger) {
+  readonly #exceptions: ExceptionRegistry | undefined;
+
+  constructor(transport: Transport, logger: Logger, exceptions?: ExceptionRegistry) {
     this.#transport = transport;
     this.#logger = logger;
+    this.#exceptions = exceptions;
   }
 
   /** The reply queue's name while its consumer is up (sendTask then needs no promise hop). */
@@ -291,7 +300,7 @@ export class RpcResultBackend {
   track<R>(taskId: string): RpcAsyncResult<R> {
     const existing = this.#pending.get(taskId);
     if (existing) return existing as RpcAsyncResult<R>;
-    const result = new RpcAsyncResult<R>(taskId);
+    const result = new RpcAsyncResult<R>(taskId, this.#exceptions ? { exceptions: this.#exceptions } : {});
     this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
     return result;
   }

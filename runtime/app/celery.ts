@@ -18,6 +18,7 @@ import { RedisEventSink } from '../redis/event-sink.js';
 import { EventDispatcher, type EventSink, taskSentFields } from '../observability/events.js';
 import type { OutgoingMessage } from '../protocol/message.js';
 import { CeleryGenError } from '../protocol/errors.js';
+import { ExceptionRegistry, type PythonExceptionClass } from '../client/exception-registry.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
 import { RedisResultBackend, type SignatureJson } from '../redis/backend.js';
@@ -132,6 +133,8 @@ export interface CeleryOptions {
 export class Celery {
   readonly options: CeleryOptions;
   readonly logger: Logger;
+  /** @internal The classes FAILUREs become in `get()`; fill it with {@link registerExceptions}. */
+  readonly exceptions = new ExceptionRegistry();
   readonly #brokerUrl: string;
   readonly #brokerUrls: readonly string[];
   #topology: AmqpTopology | undefined;
@@ -206,7 +209,8 @@ export class Celery {
   /** Where published tasks' results are awaited: rpc over AMQP, rpc over Redis, or the Redis backend. */
   #resultTracker(): ResultTracker {
     if (this.#backendKind === 'rpc' && this.#brokerKind === 'amqp') return this.results;
-    this.#tracker ??= this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger) : new RedisRpcResults(this.redisBroker, this.logger);
+    this.#tracker ??=
+      this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger, this.exceptions) : new RedisRpcResults(this.redisBroker, this.logger, this.exceptions);
     return this.#tracker;
   }
 
@@ -249,7 +253,7 @@ export class Celery {
 
   /** The rpc:// result backend; its reply queue is this client's `reply_to`. */
   get results(): RpcResultBackend {
-    this.#results ??= new RpcResultBackend(this.transport, this.logger);
+    this.#results ??= new RpcResultBackend(this.transport, this.logger, this.exceptions);
     return this.#results;
   }
 
@@ -306,6 +310,15 @@ export class Celery {
         route,
       ),
     );
+  }
+
+  /**
+   * Makes `get()` reject with these classes when a task fails with their Python identity
+   * (`exc_module` + `exc_type`). Generated modules export theirs as `EXCEPTIONS` and their
+   * `createClient` registers them; Python builtins (`builtins.KeyError`) need no registration.
+   */
+  registerExceptions(classes: Iterable<PythonExceptionClass>): void {
+    this.exceptions.register(classes);
   }
 
   /** @internal Where this app's results are awaited (canvas.ts applies chains and groups through it). */

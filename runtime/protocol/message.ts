@@ -18,6 +18,7 @@
  */
 import type { TaskState } from '../app/api.js';
 import { ProtocolError, TaskError } from './errors.js';
+import * as pythonBuiltins from './python-builtins.js';
 import { decodeJson, encodeJson, isPythonDate, pythonIsoFormat } from './kombu-json.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_CONTENT_TYPE } from './msgpack.js';
 import { setOwn } from './own-property.js';
@@ -813,47 +814,17 @@ export function revokedMeta(taskId: string, reason: 'revoked' | 'expired' | 'ter
 }
 
 /**
- * Python builtin exception classes a Python client can rebuild from one message argument.
- * A JS error with one of these names is sent as the builtin (so `except ValueError`
- * works on the Python side). SystemExit, KeyboardInterrupt and GeneratorExit are left out
- * on purpose: raising them in the caller would stop its process.
+ * Python builtin exception classes a Python client can rebuild from one message argument:
+ * the `builtins` namespace's. A JS error with one of these names is sent as the builtin (so
+ * `except ValueError` works on the Python side). BaseException is left out, as SystemExit,
+ * KeyboardInterrupt and GeneratorExit are from the namespace: a JS error that merely has
+ * that name is no reason for a Python caller to raise something `except Exception` misses.
  */
-const PYTHON_BUILTIN_EXCEPTIONS = new Set([
-  'Exception',
-  'ArithmeticError',
-  'AssertionError',
-  'AttributeError',
-  'BufferError',
-  'EOFError',
-  'FloatingPointError',
-  'ImportError',
-  'IndexError',
-  'KeyError',
-  'LookupError',
-  'MemoryError',
-  'ModuleNotFoundError',
-  'NameError',
-  'NotImplementedError',
-  'OSError',
-  'OverflowError',
-  'RecursionError',
-  'ReferenceError',
-  'RuntimeError',
-  'SyntaxError',
-  'SystemError',
-  'TimeoutError',
-  'TypeError',
-  'ValueError',
-  'ZeroDivisionError',
-  'ConnectionError',
-  'ConnectionRefusedError',
-  'ConnectionResetError',
-  'FileExistsError',
-  'FileNotFoundError',
-  'PermissionError',
-  'LookupError',
-  'UnicodeError',
-]);
+const PYTHON_BUILTIN_EXCEPTIONS: ReadonlySet<string> = new Set(
+  Object.values(pythonBuiltins)
+    .map((cls) => cls.pythonQualname)
+    .filter((name) => name !== 'BaseException'),
+);
 
 /**
  * Where JS error classes live for Python: a module no Python client imports, so

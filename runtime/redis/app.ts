@@ -14,6 +14,7 @@ import type { RedisBroker, RedisConsumer } from './broker.js';
 import { isRedisUrl, messageOf, redactRedisSecrets } from './connection.js';
 import { envelopeFromTaskMessage, storeRequestFromMeta } from './messages.js';
 import { RpcAsyncResult } from '../amqp/rpc-backend.js';
+import type { ExceptionRegistry } from '../client/exception-registry.js';
 import type { ResultStore } from '../worker/source.js';
 import type { GetOptions, TaskState } from '../app/api.js';
 
@@ -60,8 +61,8 @@ export class RedisMessagePublisher implements MessagePublisher {
 class RedisAsyncResult<R> extends RpcAsyncResult<R> {
   readonly #startWatching: () => void;
 
-  constructor(id: string, startWatching: () => void) {
-    super(id);
+  constructor(id: string, startWatching: () => void, exceptions: ExceptionRegistry | undefined) {
+    super(id, exceptions ? { exceptions } : {});
     this.#startWatching = startWatching;
   }
 
@@ -91,9 +92,12 @@ export class RedisResultTracker implements ResultTracker {
   readonly #watching = new Map<string, { result: RpcAsyncResult<unknown>; stop?: () => void }>();
   #closed = false;
 
-  constructor(backend: RedisResultBackend, logger: Logger) {
+  readonly #exceptions: ExceptionRegistry | undefined;
+
+  constructor(backend: RedisResultBackend, logger: Logger, exceptions?: ExceptionRegistry) {
     this.#backend = backend;
     this.#logger = logger;
+    this.#exceptions = exceptions;
   }
 
   ensure(): Promise<string> {
@@ -104,7 +108,7 @@ export class RedisResultTracker implements ResultTracker {
   track<R>(taskId: string): RpcAsyncResult<R> {
     const watched = this.#watching.get(taskId);
     if (watched) return watched.result as RpcAsyncResult<R>;
-    const result: RpcAsyncResult<R> = new RedisAsyncResult<R>(taskId, () => this.#watch(taskId, result as RpcAsyncResult<unknown>));
+    const result: RpcAsyncResult<R> = new RedisAsyncResult<R>(taskId, () => this.#watch(taskId, result as RpcAsyncResult<unknown>), this.#exceptions);
     return result;
   }
 
@@ -208,9 +212,12 @@ export class RedisRpcResults implements ResultTracker {
   #consumer: RedisConsumer | undefined;
   #closed = false;
 
-  constructor(broker: RedisBroker, logger: Logger) {
+  readonly #exceptions: ExceptionRegistry | undefined;
+
+  constructor(broker: RedisBroker, logger: Logger, exceptions?: ExceptionRegistry) {
     this.#broker = broker;
     this.#logger = logger;
+    this.#exceptions = exceptions;
   }
 
   ensure(): Promise<string> {
@@ -238,7 +245,7 @@ export class RedisRpcResults implements ResultTracker {
   track<R>(taskId: string): RpcAsyncResult<R> {
     const existing = this.#pending.get(taskId);
     if (existing) return existing as RpcAsyncResult<R>;
-    const result = new RpcAsyncResult<R>(taskId);
+    const result = new RpcAsyncResult<R>(taskId, this.#exceptions ? { exceptions: this.#exceptions } : {});
     this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
     return result;
   }

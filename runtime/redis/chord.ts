@@ -36,7 +36,7 @@ export async function sendChord<R = unknown>(app: Celery, header: readonly Chord
   }
   if (header.length === 0) throw new CeleryGenError('CHORD_UNSUPPORTED', 'a chord needs at least one header task');
   const backend = app.redisBackend;
-  const tracker = new RedisResultTracker(backend, app.logger);
+  const tracker = new RedisResultTracker(backend, app.logger, app.exceptions);
   const defaultQueue = app.options.defaultQueue ?? DEFAULT_QUEUE;
   const groupId = randomUUID();
   const callbackId = randomUUID();
