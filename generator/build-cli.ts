@@ -27,8 +27,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     target: 'node20',
     // Bundled: our modules, yargs-parser and handlebars' runtime. tree-sitter (native) and
     // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
-    // needed only for help and errors, stays a separate load.
-    external: ['yargs'],
+    // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
+    // and chokidar, needed only by config-file commands (cli-config.ts, loaded lazily).
+    external: ['yargs', 'lilconfig', 'tinyglobby', 'chokidar'],
     logLevel: 'warning',
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * Finding and reading the config file, with lilconfig: from a directory upward,
+ * celery-gen.config.json, .mjs, .js (default export), then a "celery-gen" key in
+ * package.json; or exactly the file `--config` names. Loaded lazily by the CLI, so a
+ * plain generate run never pays for it.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { lilconfig } from 'lilconfig';
+import { type CeleryGenConfig, type ConfigSource, configDiagnostic, validateConfig } from './config.js';
+import { type Diagnostic, LineMap } from './diagnostics.js';
+import { displayPath } from './inputs.js';
+
+export const CONFIG_NAME = 'celery-gen';
+/** In the order a folder is searched. */
+export const CONFIG_FILES = ['celery-gen.config.json', 'celery-gen.config.mjs', 'celery-gen.config.js', 'package.json'] as const;
+
+export interface LoadedConfig {
+  readonly config: CeleryGenConfig;
+  /** Absolute path of the file it came from. */
+  readonly path: string;
+  /** Relative paths in the config are relative to this folder. */
+  readonly dir: string;
+  readonly source: ConfigSource;
+}
+
+export type LoadOutcome = { readonly loaded: LoadedConfig } | { readonly diagnostics: readonly Diagnostic[] } | { readonly notFound: string };
+
+/** JSON.parse, with a syntax error turned into a positioned diagnostic. */
+class JsonSyntaxError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parseJson(_path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
+    throw new JsonSyntaxError(offset, message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, ''));
+  }
+}
+
+/** Finds (or, with `explicit`, reads) the config and validates it. Paths in messages are relative to `cwd`. */
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOutcome> {
+  const searcher = lilconfig(CONFIG_NAME, {
+    searchPlaces: [...CONFIG_FILES],
+    loaders: { '.json': parseJson },
+    // Up to the filesystem root: a project need not live under the home directory.
+    stopDir: resolve('/'),
+  });
+  const shown = (abs: string) => displayPath(relative(cwd, abs) || basename(abs));
+  let result: Awaited<ReturnType<typeof searcher.search>>;
+  let attempted = explicit === undefined ? undefined : resolve(cwd, explicit);
+  try {
+    result = attempted === undefined ? await searcher.search(cwd) : await searcher.load(attempted);
+  } catch (err) {
+    const file = attempted ?? (err as { filepath?: string }).filepath ?? cwd;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { diagnostics: [configDiagnostic({ path: shown(file) }, [], 'no such config file')] };
+    if (err instanceof JsonSyntaxError) {
+      // lilconfig does not say which file failed while searching: find it again by name.
+      attempted ??= findFailedJson(cwd);
+      const text = attempted === undefined ? '' : readFileSync(attempted, 'utf8');
+      const pos = new LineMap(text).position(err.offset);
+      return { diagnostics: [{ file: shown(attempted ?? cwd), line: pos.line, column: pos.column, endLine: pos.line, endColumn: pos.column, severity: 'error', code: 'config', message: `invalid JSON: ${err.message}` }] };
+    }
+    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    return { diagnostics: [configDiagnostic({ path: shown(file) }, [], `cannot load the config: ${message}`)] };
+  }
+  if (result === null) return { notFound: cwd };
+  const path = result.filepath;
+  const isPackageJson = basename(path) === 'package.json';
+  const source: ConfigSource = {
+    path: shown(path),
+    ...(path.endsWith('.json') ? { text: readFileSync(path, 'utf8') } : {}),
+    ...(isPackageJson ? { prefix: [CONFIG_NAME] } : {}),
+  };
+  if (isPackageJson && result.config === undefined) return { diagnostics: [configDiagnostic(source, [], `package.json has no "${CONFIG_NAME}" key`)] };
+  const checked = validateConfig(result.config, source);
+  if (checked.config === null) return { diagnostics: checked.diagnostics };
+  return { loaded: { config: checked.config, path, dir: dirname(path), source } };
+}
+
+/** The nearest JSON config (or package.json) from `cwd` upward that does not parse. */
+function findFailedJson(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILES) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        JSON.parse(readFileSync(resolve(dir, name), 'utf8'));
+      } catch (err) {
+        if (err instanceof SyntaxError) return resolve(dir, name);
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}

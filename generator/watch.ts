@@ -1,0 +1,133 @@
+/**
+ * Watch mode: regenerates an output when one of its inputs, or a module its run read
+ * (`filesRead`), changes, appears or goes away. Bursts of saves are debounced; only
+ * changed modules are parsed again (ExtractCache); an output whose bytes did not change
+ * is not touched; a run with errors keeps the last good output. chokidar does the
+ * watching (including editors' and `sed -i`'s write-new-then-rename saves).
+ */
+import { relative, resolve, sep } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { CeleryGenConfig } from './config.js';
+import { validateConfig } from './config.js';
+import { type GenerateFiles, type OutputResult, type ProjectOptions, type ProjectResult, planOutputs, runOutput } from './config-run.js';
+import type { Diagnostic } from './diagnostics.js';
+import { ExtractCache } from './extract-cache.js';
+import { TOOLING_DIRS, isVirtualenv } from './ignored-dirs.js';
+
+export interface WatchOptions extends Omit<ProjectOptions, 'check' | 'write' | 'cache'> {
+  /** How long after the last event of a burst to regenerate, in milliseconds. @default 20 */
+  readonly debounceMs?: number;
+  /** Called when the watcher itself fails (not for diagnostics, which arrive as results). @default writes to stderr */
+  readonly onError?: (error: Error) => void;
+}
+
+/** One regeneration: the outputs it ran (outputs none of whose files changed are left out) and the files that set it off. */
+export interface WatchResult extends ProjectResult {
+  /** Absolute paths of the changed, added or removed files; empty for the first run. */
+  readonly changed: readonly string[];
+}
+
+export interface ProjectWatcher {
+  /** Resolves once the first run is done and the watcher is listening. */
+  readonly ready: Promise<void>;
+  /** Stops watching; idempotent. */
+  close(): Promise<void>;
+}
+
+function ignored(path: string, stats?: { isFile(): boolean; isDirectory(): boolean }): boolean {
+  const name = path.slice(path.lastIndexOf(sep) + 1);
+  if (TOOLING_DIRS.has(name)) return true;
+  if (stats?.isDirectory()) return isVirtualenv(path);
+  return stats?.isFile() === true && !name.endsWith('.py');
+}
+
+/** watchProject with the generate function passed in (see config-run.ts for why). */
+export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGenConfig, onResult: (result: WatchResult) => void, options: WatchOptions = {}): ProjectWatcher {
+  const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, options.dir ?? '.');
+  const cache = new ExtractCache();
+  const runOptions: ProjectOptions = { ...options, cwd, cache };
+  const onError = options.onError ?? ((e: Error) => process.stderr.write(`celery-gen: watch error: ${e.message}\n`));
+  const checked = validateConfig(config, options.source ?? { path: 'celery-gen config' });
+  if (checked.config === null) {
+    onResult({ diagnostics: checked.diagnostics, outputs: [], changed: [] });
+    return { ready: Promise.resolve(), close: async () => undefined };
+  }
+  const valid = checked.config;
+  /** Per output index: its inputs at the last run, and every file that run read. */
+  const last = new Map<number, { inputs: string; files: ReadonlySet<string> }>();
+  const watchedOutside = new Set<string>();
+  let pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const isInside = (p: string) => !relative(dir, p).startsWith('..');
+  let watcher: FSWatcher | undefined;
+
+  const run = (changed: ReadonlySet<string>, first: boolean) => {
+    const diagnostics: Diagnostic[] = [];
+    const outputs: OutputResult[] = [];
+    for (const plan of planOutputs(valid, runOptions)) {
+      // A glob that came to match nothing: say so, keep the last output, go on watching.
+      if (plan.diagnostics.length > 0) {
+        diagnostics.push(...plan.diagnostics);
+        continue;
+      }
+      const inputs = plan.inputs.join('\0');
+      const prev = last.get(plan.index);
+      if (!first && prev !== undefined && prev.inputs === inputs && ![...changed].some((f) => prev.files.has(f))) continue;
+      const result = runOutput(generateFiles, plan, runOptions);
+      last.set(plan.index, { inputs, files: new Set(result.filesRead) });
+      outputs.push(result);
+    }
+    const allFiles = new Set<string>();
+    for (const { files } of last.values()) for (const f of files) allFiles.add(f);
+    cache.retainFiles(new Set([...allFiles].map((f) => relative(cwd, f))));
+    // Modules followed outside the config's folder are watched one by one.
+    const outside = [...allFiles].filter((f) => !isInside(f) && !watchedOutside.has(f));
+    for (const f of outside) watchedOutside.add(f);
+    if (outside.length > 0) watcher?.add(outside);
+    onResult({ diagnostics, outputs, changed: [...changed] });
+  };
+
+  const flush = () => {
+    timer = undefined;
+    if (closed) return;
+    const changed = pending;
+    pending = new Set();
+    try {
+      run(changed, false);
+    } catch (err) {
+      onError(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+
+  const ready = new Promise<void>((resolveReady, rejectReady) => {
+    watcher = watch(dir, { ignored, ignoreInitial: true, persistent: true });
+    watcher.on('all', (event, path) => {
+      if (event === 'addDir') return;
+      pending.add(resolve(path));
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(flush, options.debounceMs ?? 20);
+    });
+    watcher.on('error', (err) => onError(err instanceof Error ? err : new Error(String(err))));
+    watcher.once('ready', () => {
+      try {
+        run(new Set(), true);
+        resolveReady();
+      } catch (err) {
+        rejectReady(err);
+      }
+    });
+  });
+
+  return {
+    ready,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await watcher?.close();
+    },
+  };
+}
