@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { lilconfig } from 'lilconfig';
 import { type CeleryGenConfig, type ConfigSource, configDiagnostic, validateConfig } from './config.js';
 import { type Diagnostic, LineMap } from './diagnostics.js';
@@ -46,11 +47,19 @@ function parseJson(_path: string, text: string): unknown {
   }
 }
 
+/**
+ * A module config's default export. lilconfig's own loader retries a failed import with
+ * require(), whose error then hides the real one (a syntax error, say).
+ */
+async function importDefault(path: string): Promise<unknown> {
+  return ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+}
+
 /** Finds (or, with `explicit`, reads) the config and validates it. Paths in messages are relative to `cwd`. */
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOutcome> {
   const searcher = lilconfig(CONFIG_NAME, {
     searchPlaces: [...CONFIG_FILES],
-    loaders: { '.json': parseJson },
+    loaders: { '.json': parseJson, '.mjs': importDefault, '.js': importDefault },
     // Up to the filesystem root: a project need not live under the home directory.
     stopDir: resolve('/'),
   });
@@ -60,15 +69,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOu
   try {
     result = attempted === undefined ? await searcher.search(cwd) : await searcher.load(attempted);
   } catch (err) {
-    const file = attempted ?? (err as { filepath?: string }).filepath ?? cwd;
+    // lilconfig does not say which file failed while searching: the first one it would load.
+    const file = attempted ?? firstCandidate(cwd) ?? cwd;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { diagnostics: [configDiagnostic({ path: shown(file) }, [], 'no such config file')] };
+    if (code === 'ENOENT' && attempted !== undefined) return { diagnostics: [configDiagnostic({ path: shown(file) }, [], 'no such config file')] };
     if (err instanceof JsonSyntaxError) {
-      // lilconfig does not say which file failed while searching: find it again by name.
-      attempted ??= findFailedJson(cwd);
-      const text = attempted === undefined ? '' : readFileSync(attempted, 'utf8');
-      const pos = new LineMap(text).position(err.offset);
-      return { diagnostics: [{ file: shown(attempted ?? cwd), line: pos.line, column: pos.column, endLine: pos.line, endColumn: pos.column, severity: 'error', code: 'config', message: `invalid JSON: ${err.message}` }] };
+      const pos = new LineMap(readFileSync(file, 'utf8')).position(err.offset);
+      return { diagnostics: [{ file: shown(file), line: pos.line, column: pos.column, endLine: pos.line, endColumn: pos.column, severity: 'error', code: 'config', message: `invalid JSON: ${err.message}` }] };
     }
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     return { diagnostics: [configDiagnostic({ path: shown(file) }, [], `cannot load the config: ${message}`)] };
@@ -87,15 +94,22 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOu
   return { loaded: { config: checked.config, path, dir: dirname(path), source } };
 }
 
-/** The nearest JSON config (or package.json) from `cwd` upward that does not parse. */
-function findFailedJson(cwd: string): string | undefined {
+/** The file lilconfig loads first from `cwd` upward: a config file, or a package.json that does not parse or has the key. */
+function firstCandidate(cwd: string): string | undefined {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     for (const name of CONFIG_FILES) {
-      if (!name.endsWith('.json')) continue;
+      const path = resolve(dir, name);
+      let text: string;
       try {
-        JSON.parse(readFileSync(resolve(dir, name), 'utf8'));
-      } catch (err) {
-        if (err instanceof SyntaxError) return resolve(dir, name);
+        text = readFileSync(path, 'utf8');
+      } catch {
+        continue;
+      }
+      if (name !== 'package.json') return path;
+      try {
+        if ((JSON.parse(text) as Record<string, unknown>)[CONFIG_NAME] !== undefined) return path;
+      } catch {
+        return path;
       }
     }
     if (dirname(dir) === dir) return undefined;
