@@ -5,7 +5,7 @@
  * is not touched; a run with errors keeps the last good output. chokidar does the
  * watching (including editors' and `sed -i`'s write-new-then-rename saves).
  */
-import { relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { CeleryGenConfig } from './config.js';
 import { validateConfig } from './config.js';
@@ -90,6 +90,12 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     onResult({ diagnostics, outputs, changed: [...changed] });
   };
 
+  const changed = (path: string) => {
+    pending.add(path);
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(flush, options.debounceMs ?? 20);
+  };
+
   const flush = () => {
     timer = undefined;
     if (closed) return;
@@ -102,23 +108,29 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     }
   };
 
+  // The first run comes before the watcher starts: it may create output folders, and
+  // chokidar can lose a folder made right after it reported one it found late.
   const ready = new Promise<void>((resolveReady, rejectReady) => {
+    try {
+      run(new Set(), true);
+    } catch (err) {
+      rejectReady(err);
+      return;
+    }
     watcher = watch(dir, { ignored, ignoreInitial: true, persistent: true });
-    watcher.on('all', (event, path) => {
-      if (event === 'addDir') return;
-      pending.add(resolve(path));
-      if (timer !== undefined) clearTimeout(timer);
-      timer = setTimeout(flush, options.debounceMs ?? 20);
+    // Every event counts, addDir included: files created with their folder may be
+    // reported only through it.
+    watcher.on('all', (_event, path) => changed(resolve(path)));
+    // chokidar 4 can stay silent about writes to a file that a rename replaced earlier
+    // (a save after a `sed -i`); the raw fs.watch events still come, so Python files
+    // named in them count too. A spurious one costs a re-read, never a write.
+    watcher.on('raw', (_event, name, details) => {
+      const at = (details as { watchedPath?: string }).watchedPath;
+      if (typeof name !== 'string' || !name.endsWith('.py') || at === undefined) return;
+      changed(at.endsWith(`${sep}${name}`) ? at : join(at, name));
     });
     watcher.on('error', (err) => onError(err instanceof Error ? err : new Error(String(err))));
-    watcher.once('ready', () => {
-      try {
-        run(new Set(), true);
-        resolveReady();
-      } catch (err) {
-        rejectReady(err);
-      }
-    });
+    watcher.once('ready', () => resolveReady());
   });
 
   return {
