@@ -9,13 +9,13 @@ import { join, relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { CeleryGenConfig } from './config.js';
 import { validateConfig } from './config.js';
-import { type GenerateFiles, type OutputResult, type ProjectOptions, type ProjectResult, planOutputs, runOutput } from './config-run.js';
+import { type GenerateFiles, type OutputResult, type PlannedOutput, type ProjectOptions, type ProjectResult, planOutputs, runOutput } from './config-run.js';
 import type { Diagnostic } from './diagnostics.js';
 import { ExtractCache } from './extract-cache.js';
 import { TOOLING_DIRS, isVirtualenv } from './ignored-dirs.js';
 
 export interface WatchOptions extends Omit<ProjectOptions, 'check' | 'write' | 'cache'> {
-  /** How long after the last event of a burst to regenerate, in milliseconds. @default 20 */
+  /** How long after the last event of a burst to regenerate, in milliseconds. @default 10 */
   readonly debounceMs?: number;
   /** Called when the watcher itself fails (not for diagnostics, which arrive as results). @default writes to stderr */
   readonly onError?: (error: Error) => void;
@@ -58,16 +58,21 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
   const last = new Map<number, { inputs: string; files: ReadonlySet<string> }>();
   const watchedOutside = new Set<string>();
   let pending = new Set<string>();
+  /** Whether a pending event could change what the globs match (anything but a file's content changing). */
+  let structural = false;
+  let plans: readonly PlannedOutput[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const isInside = (p: string) => !relative(dir, p).startsWith('..');
   let watcher: FSWatcher | undefined;
 
-  const run = (changed: ReadonlySet<string>, first: boolean) => {
+  const run = (changed: ReadonlySet<string>, first: boolean, replan: boolean) => {
     const diagnostics: Diagnostic[] = [];
     const outputs: OutputResult[] = [];
-    for (const plan of planOutputs(valid, runOptions)) {
+    // A save that only changed a file's content keeps every glob's matches: no walk.
+    if (replan) plans = planOutputs(valid, runOptions);
+    for (const plan of plans) {
       // A glob that came to match nothing: say so, keep the last output, go on watching.
       if (plan.diagnostics.length > 0) {
         diagnostics.push(...plan.diagnostics);
@@ -90,19 +95,22 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     onResult({ diagnostics, outputs, changed: [...changed] });
   };
 
-  const changed = (path: string) => {
+  const changed = (path: string, contentOnly: boolean) => {
     pending.add(path);
+    if (!contentOnly) structural = true;
     if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(flush, options.debounceMs ?? 20);
+    timer = setTimeout(flush, options.debounceMs ?? 10);
   };
 
   const flush = () => {
     timer = undefined;
     if (closed) return;
     const changed = pending;
+    const replan = structural;
     pending = new Set();
+    structural = false;
     try {
-      run(changed, false);
+      run(changed, false, replan);
     } catch (err) {
       onError(err instanceof Error ? err : new Error(String(err)));
     }
@@ -112,7 +120,7 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
   // chokidar can lose a folder made right after it reported one it found late.
   const ready = new Promise<void>((resolveReady, rejectReady) => {
     try {
-      run(new Set(), true);
+      run(new Set(), true, true);
     } catch (err) {
       rejectReady(err);
       return;
@@ -120,14 +128,14 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     watcher = watch(dir, { ignored, ignoreInitial: true, persistent: true });
     // Every event counts, addDir included: files created with their folder may be
     // reported only through it.
-    watcher.on('all', (_event, path) => changed(resolve(path)));
+    watcher.on('all', (event, path) => changed(resolve(path), event === 'change'));
     // chokidar 4 can stay silent about writes to a file that a rename replaced earlier
     // (a save after a `sed -i`); the raw fs.watch events still come, so Python files
     // named in them count too. A spurious one costs a re-read, never a write.
-    watcher.on('raw', (_event, name, details) => {
+    watcher.on('raw', (event, name, details) => {
       const at = (details as { watchedPath?: string }).watchedPath;
       if (typeof name !== 'string' || !name.endsWith('.py') || at === undefined) return;
-      changed(at.endsWith(`${sep}${name}`) ? at : join(at, name));
+      changed(at.endsWith(`${sep}${name}`) ? at : join(at, name), event === 'change');
     });
     watcher.on('error', (err) => onError(err instanceof Error ? err : new Error(String(err))));
     watcher.once('ready', () => resolveReady());
