@@ -4,18 +4,15 @@
  * `celery-gen tasks.py -o out.ts` never loads lilconfig, tinyglobby or chokidar.
  */
 import { relative } from 'node:path';
-import { escapePath } from 'tinyglobby';
 import type { Options } from './cli-args.js';
 import type { CeleryGenConfig } from './config.js';
 import { CONFIG_FILES, loadConfig } from './config-load.js';
-import { type GenerateFiles, type OutputResult, type ProjectOptions, planOutputs, runProject } from './config-run.js';
+import { type GenerateFiles, type OutputResult, type ProjectOptions, globOfPath, loadGlobber, planOutputs, runProject } from './config-run.js';
 import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.js';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 import { initConfig } from './init.js';
 import { displayPath } from './inputs.js';
 
-const EXIT_OK = 0;
-const EXIT_STALE = 1;
-const EXIT_BAD_INPUT = 2;
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -57,10 +54,11 @@ export async function runConfigCommand(o: Options, generateFiles: GenerateFiles)
   const cwd = process.cwd();
   let config: CeleryGenConfig;
   let options: ProjectOptions;
+  await loadGlobber();
   const overrides = { ...(o.root === undefined ? {} : { root: o.root }), ...(o.module === undefined ? {} : { module: o.module }) };
   if (o.files.length > 0) {
     // `files -o out --watch`: the command line as a one-output config, module names as without --watch.
-    config = { outputs: [{ output: o.out!, inputs: o.files.map((f) => escapePath(displayPath(f))) }] };
+    config = { outputs: [{ output: o.out!, inputs: o.files.map((f) => globOfPath(displayPath(f))) }] };
     options = { cwd, dir: cwd, overrides, inferModules: true, source: { path: 'command line' } };
   } else {
     const outcome = await loadConfig(cwd, o.config);
@@ -77,7 +75,7 @@ export async function runConfigCommand(o: Options, generateFiles: GenerateFiles)
     options = { cwd, dir: outcome.loaded.dir, source: outcome.loaded.source, overrides, check: o.check };
   }
   if (o.watch) return watchUntilInterrupted(generateFiles, config, options);
-  const result = runProject(generateFiles, config, options);
+  const result = await runProject(generateFiles, config, options);
   printDiagnostics(result.diagnostics);
   if (hasErrors(result.diagnostics)) return EXIT_BAD_INPUT;
   return result.outputs.reduce((code, r) => Math.max(code, report(r, false)), EXIT_OK);

@@ -7,11 +7,10 @@ import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.js';
 import { buildManifest, generateFiles } from './index.js';
 import { readInputs } from './inputs.js';
 import { formatTable } from './inspect-table.js';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 import { checkOutput, writeAtomically } from './output-file.js';
 
-export const EXIT_OK = 0;
-export const EXIT_STALE = 1;
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 
 const BUG_URL = 'https://github.com/celery-gen/celery-gen/issues';
 

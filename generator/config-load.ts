@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { lilconfig } from 'lilconfig';
 import { type CeleryGenConfig, type ConfigSource, configDiagnostic, validateConfig } from './config.js';
 import { type Diagnostic, LineMap } from './diagnostics.js';
 import { displayPath } from './inputs.js';
@@ -57,6 +56,8 @@ async function importDefault(path: string): Promise<unknown> {
 
 /** Finds (or, with `explicit`, reads) the config and validates it. Paths in messages are relative to `cwd`. */
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOutcome> {
+  // Imported here, not at the top: a one-file bundle of the CLI would otherwise load it on every run.
+  const { lilconfig } = await import('lilconfig');
   const searcher = lilconfig(CONFIG_NAME, {
     searchPlaces: [...CONFIG_FILES],
     loaders: { '.json': parseJson, '.mjs': importDefault, '.js': importDefault },

@@ -4,7 +4,6 @@
  * The CLI's config mode, `generateProject` and watch mode all go through here.
  */
 import { relative, resolve } from 'node:path';
-import { globSync } from 'tinyglobby';
 import { type CeleryGenConfig, type ConfigSource, configDiagnostic, validateConfig } from './config.js';
 import { type Diagnostic, fileDiagnostic, hasErrors } from './diagnostics.js';
 import type { ExtractCache } from './extract-cache.js';
@@ -67,12 +66,32 @@ export interface PlannedOutput {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+let tinyglobby: typeof import('tinyglobby') | undefined;
+
+/**
+ * Loads the glob library; every entry point awaits this before planning. Imported
+ * dynamically so that bundling the CLI into one file keeps it out of plain generate runs.
+ */
+export async function loadGlobber(): Promise<void> {
+  tinyglobby ??= await import('tinyglobby');
+}
+
+function globber(): typeof import('tinyglobby') {
+  if (tinyglobby === undefined) throw new Error('loadGlobber() was not awaited');
+  return tinyglobby;
+}
+
+/** A file path as a glob matching exactly it (brackets and stars escaped). */
+export function globOfPath(path: string): string {
+  return globber().escapePath(path);
+}
+
 /** `generateFiles` from index.ts. */
 export type GenerateFiles = (paths: readonly string[], options: GenerateFilesOptions) => GenerateResult;
 
 const DEFAULT_SOURCE: ConfigSource = { path: 'celery-gen config' };
 
-/** Expands every output's inputs; a glob that matches nothing is a diagnostic on that output. */
+/** Expands every output's inputs; a glob that matches nothing is a diagnostic on that output. Needs {@link loadGlobber}. */
 export function planOutputs(config: CeleryGenConfig, options: ProjectOptions = {}): PlannedOutput[] {
   const cwd = options.cwd ?? process.cwd();
   const dir = resolve(cwd, options.dir ?? '.');
@@ -83,7 +102,7 @@ export function planOutputs(config: CeleryGenConfig, options: ProjectOptions = {
     const inputs: string[] = [];
     const seen = new Set<string>();
     o.inputs.forEach((pattern, i) => {
-      const matches = globSync([pattern], { cwd: dir, ignore: [...(o.exclude ?? [])], absolute: true, onlyFiles: true, expandDirectories: false }).map((p) => resolve(p)).sort();
+      const matches = globber().globSync([pattern], { cwd: dir, ignore: [...(o.exclude ?? [])], absolute: true, onlyFiles: true, expandDirectories: false }).map((p) => resolve(p)).sort();
       if (matches.length === 0) diagnostics.push(configDiagnostic(source, ['outputs', index, 'inputs', i], `'${pattern}' matches no file${o.exclude?.length ? ' (after exclude)' : ''} under ${displayPath(relative(cwd, dir)) || '.'}`));
       for (const m of matches) if (!seen.has(m)) seen.add(m), inputs.push(m);
     });
@@ -127,7 +146,8 @@ export function runOutput(generateFiles: GenerateFiles, plan: PlannedOutput, opt
  * output whose bytes changed (or, with `check`, compares). Config errors stop the run
  * before anything is generated.
  */
-export function runProject(generateFiles: GenerateFiles, config: CeleryGenConfig, options: ProjectOptions = {}): ProjectResult {
+export async function runProject(generateFiles: GenerateFiles, config: CeleryGenConfig, options: ProjectOptions = {}): Promise<ProjectResult> {
+  await loadGlobber();
   const source = options.source ?? DEFAULT_SOURCE;
   const checked = validateConfig(config, source);
   if (checked.config === null) return { diagnostics: checked.diagnostics, outputs: [] };

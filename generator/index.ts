@@ -135,7 +135,7 @@ export function generateFiles(paths: readonly string[], options: GenerateFilesOp
  */
 export async function generateProject(config: CeleryGenConfig, options: ProjectOptions = {}): Promise<ProjectResult> {
   const { runProject } = await import('./config-run.js');
-  return runProject(generateFiles, config, options);
+  return await runProject(generateFiles, config, options);
 }
 
 /**

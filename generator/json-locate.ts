@@ -17,6 +17,12 @@ function skipString(t: string, i: number): number {
   return i + 1;
 }
 
+/** From a member's value at `i` to the start of the next member (or the closing bracket). */
+function nextMember(t: string, i: number): number {
+  const j = skipWs(t, skipValue(t, i));
+  return t[j] === ',' ? skipWs(t, j + 1) : j;
+}
+
 /** The end of the value starting at `i` (after whitespace). */
 function skipValue(t: string, i: number): number {
   const c = t[i];
@@ -26,8 +32,7 @@ function skipValue(t: string, i: number): number {
     i = skipWs(t, i + 1);
     while (i < t.length && t[i] !== close) {
       if (c === '{') i = skipWs(t, skipString(t, i)) + 1; // past the key and its colon
-      i = skipWs(t, skipValue(t, skipWs(t, i)));
-      if (t[i] === ',') i = skipWs(t, i + 1);
+      i = nextMember(t, skipWs(t, i));
     }
     return i + 1;
   }
@@ -58,8 +63,7 @@ export function locateJson(text: string, path: JsonPath, key = false): number {
           found = valueStart;
           break;
         }
-        j = skipWs(text, skipValue(text, valueStart));
-        if (text[j] === ',') j = skipWs(text, j + 1);
+        j = nextMember(text, valueStart);
       }
     } else if (c === '[' && typeof step === 'number') {
       let j = skipWs(text, i + 1);
@@ -69,8 +73,7 @@ export function locateJson(text: string, path: JsonPath, key = false): number {
           found = j;
           break;
         }
-        j = skipWs(text, skipValue(text, j));
-        if (text[j] === ',') j = skipWs(text, j + 1);
+        j = nextMember(text, j);
       }
     }
     if (found < 0) return i;

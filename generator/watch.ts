@@ -6,10 +6,10 @@
  * watching (including editors' and `sed -i`'s write-new-then-rename saves).
  */
 import { join, relative, resolve, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { CeleryGenConfig } from './config.js';
 import { validateConfig } from './config.js';
-import { type GenerateFiles, type OutputResult, type PlannedOutput, type ProjectOptions, type ProjectResult, planOutputs, runOutput } from './config-run.js';
+import { type GenerateFiles, type OutputResult, type PlannedOutput, type ProjectOptions, type ProjectResult, loadGlobber, planOutputs, runOutput } from './config-run.js';
 import type { Diagnostic } from './diagnostics.js';
 import { ExtractCache } from './extract-cache.js';
 import { TOOLING_DIRS, isVirtualenv } from './ignored-dirs.js';
@@ -118,13 +118,12 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
 
   // The first run comes before the watcher starts: it may create output folders, and
   // chokidar can lose a folder made right after it reported one it found late.
-  const ready = new Promise<void>((resolveReady, rejectReady) => {
-    try {
-      run(new Set(), true, true);
-    } catch (err) {
-      rejectReady(err);
-      return;
-    }
+  const start = async () => {
+    // chokidar and the glob library are imported here, not at the top: a one-file bundle
+    // of the CLI would otherwise load them on every run.
+    const [{ watch }] = await Promise.all([import('chokidar'), loadGlobber()]);
+    run(new Set(), true, true);
+    if (closed) return;
     watcher = watch(dir, { ignored, ignoreInitial: true, persistent: true });
     // Every event counts, addDir included: files created with their folder may be
     // reported only through it.
@@ -138,8 +137,9 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
       changed(at.endsWith(`${sep}${name}`) ? at : join(at, name), event === 'change');
     });
     watcher.on('error', (err) => onError(err instanceof Error ? err : new Error(String(err))));
-    watcher.once('ready', () => resolveReady());
-  });
+    await new Promise<void>((resolveReady) => watcher!.once('ready', () => resolveReady()));
+  };
+  const ready = start();
 
   return {
     ready,
