@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { runCli, taskSource, writeTree } from './support/project-tree.js';
+import { pathToFileURL } from 'node:url';
+import { BIN, runCli, taskSource, writeTree } from './support/project-tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'celery-gen-config-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -191,4 +193,21 @@ test('--check over several outputs: exit 1 with one diff per stale or missing ou
   const broken = runCli(['--check'], dir);
   assert.equal(broken.status, 2);
   assert.match(broken.stderr, /media\/tasks\.py:1:12: error: /);
+});
+
+test('a plain generate run loads none of the config-mode libraries (lilconfig, tinyglobby, chokidar)', () => {
+  const dir = project({ 'celery-gen.config.json': ALL_JSON });
+  const log = join(dir, 'loaded.txt');
+  // A resolve hook that notes every package the CLI loads through the module loader.
+  writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`);
+  const loaded = (args: string[]) => {
+    writeFileSync(log, '');
+    const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return [...new Set(readFileSync(log, 'utf8').match(/node_modules\/(chokidar|lilconfig|tinyglobby)\//g) ?? [])].sort();
+  };
+  assert.deepEqual(loaded(['media/tasks.py', '-o', 'out.ts']), []);
+  // The hook does see them when they are needed.
+  assert.deepEqual(loaded([]), ['node_modules/lilconfig/', 'node_modules/tinyglobby/']);
 });
