@@ -95,7 +95,7 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     onResult({ diagnostics, outputs, changed: [...changed] });
   };
 
-  const changed = (path: string, contentOnly: boolean) => {
+  const noteChange = (path: string, contentOnly: boolean) => {
     pending.add(path);
     if (!contentOnly) structural = true;
     if (timer !== undefined) clearTimeout(timer);
@@ -124,17 +124,17 @@ export function watchProjectWith(generateFiles: GenerateFiles, config: CeleryGen
     const [{ watch }] = await Promise.all([import('chokidar'), loadGlobber()]);
     run(new Set(), true, true);
     if (closed) return;
-    watcher = watch(dir, { ignored, ignoreInitial: true, persistent: true });
+    watcher = watch([dir, ...watchedOutside], { ignored, ignoreInitial: true, persistent: true });
     // Every event counts, addDir included: files created with their folder may be
     // reported only through it.
-    watcher.on('all', (event, path) => changed(resolve(path), event === 'change'));
+    watcher.on('all', (event, path) => noteChange(resolve(path), event === 'change'));
     // chokidar 4 can stay silent about writes to a file that a rename replaced earlier
     // (a save after a `sed -i`); the raw fs.watch events still come, so Python files
     // named in them count too. A spurious one costs a re-read, never a write.
     watcher.on('raw', (event, name, details) => {
       const at = (details as { watchedPath?: string }).watchedPath;
       if (typeof name !== 'string' || !name.endsWith('.py') || at === undefined) return;
-      changed(at.endsWith(`${sep}${name}`) ? at : join(at, name), event === 'change');
+      noteChange(at.endsWith(`${sep}${name}`) ? at : join(at, name), event === 'change');
     });
     watcher.on('error', (err) => onError(err instanceof Error ? err : new Error(String(err))));
     await new Promise<void>((resolveReady) => watcher!.once('ready', () => resolveReady()));

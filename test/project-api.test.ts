@@ -109,3 +109,19 @@ test('the extraction cache parses again only the modules whose text changed', ()
   assert.equal(cache.misses, 3);
   assert.equal(changed.text, generateFiles(files, { cwd: dir, root: dir }).text, 'a cached run differs from a fresh one');
 });
+
+test('watchProject also watches inputs outside the config folder', async () => {
+  const dir = join(work, 'outside');
+  writeTree(dir, { 'lib/tasks.py': taskSource('shared'), 'app/.keep': '' });
+  let notify: () => void = () => undefined;
+  const watcher = await watchProject({ root: '..', outputs: [{ output: 'gen.ts', inputs: ['../lib/tasks.py'] }] }, () => notify(), { dir: join(dir, 'app') });
+  try {
+    assert.match(readFileSync(join(dir, 'app/gen.ts'), 'utf8'), /name: 'lib\.tasks\.shared'/);
+    const next = new Promise<void>((resolve) => (notify = resolve));
+    writeFileSync(join(dir, 'lib/tasks.py'), taskSource('shared', 'str'));
+    await next;
+    assert.match(readFileSync(join(dir, 'app/gen.ts'), 'utf8'), /shared: defineTask<\[x: string\]/);
+  } finally {
+    await watcher.close();
+  }
+});
