@@ -3,7 +3,8 @@
  * `--check` over all outputs, `--watch`, and `init`. Loaded only for them, so a plain
  * `celery-gen tasks.py -o out.ts` never loads lilconfig, tinyglobby or chokidar.
  */
-import { relative } from 'node:path';
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname, relative } from 'node:path';
 import type { Options } from './cli-args.js';
 import type { CeleryGenConfig } from './config.js';
 import { CONFIG_FILES, loadConfig } from './config-load.js';
@@ -54,6 +55,7 @@ export async function runConfigCommand(o: Options, generateFiles: GenerateFiles)
   const cwd = process.cwd();
   let config: CeleryGenConfig;
   let options: ProjectOptions;
+  let configPath: string | undefined;
   await loadGlobber();
   const overrides = { ...(o.root === undefined ? {} : { root: o.root }), ...(o.module === undefined ? {} : { module: o.module }) };
   if (o.files.length > 0) {
@@ -72,16 +74,21 @@ export async function runConfigCommand(o: Options, generateFiles: GenerateFiles)
       return EXIT_BAD_INPUT;
     }
     config = outcome.loaded.config;
+    configPath = outcome.loaded.path;
     options = { cwd, dir: outcome.loaded.dir, source: outcome.loaded.source, overrides, check: o.check };
   }
-  if (o.watch) return watchUntilInterrupted(generateFiles, config, options);
+  if (o.watch) return watchUntilInterrupted(generateFiles, config, options, configPath);
   const result = await runProject(generateFiles, config, options);
   printDiagnostics(result.diagnostics);
   if (hasErrors(result.diagnostics)) return EXIT_BAD_INPUT;
   return result.outputs.reduce((code, r) => Math.max(code, report(r, false)), EXIT_OK);
 }
 
-async function watchUntilInterrupted(generateFiles: GenerateFiles, config: CeleryGenConfig, options: ProjectOptions): Promise<number> {
+/**
+ * Watches until Ctrl-C. When the config came from a file, an edit to that file restarts
+ * watching with the new config; a broken edit is reported and the old config kept.
+ */
+async function watchUntilInterrupted(generateFiles: GenerateFiles, config: CeleryGenConfig, options: ProjectOptions, configPath?: string): Promise<number> {
   // At the start a glob matching nothing is an error, as without --watch; later it is a message.
   const globErrors = planOutputs(config, options).flatMap((p) => p.diagnostics);
   if (globErrors.length > 0) {
@@ -93,18 +100,46 @@ async function watchUntilInterrupted(generateFiles: GenerateFiles, config: Celer
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  const watcher = watchProjectWith(
-    generateFiles,
-    config,
-    (r) => {
-      printDiagnostics(r.diagnostics);
-      for (const out of r.outputs) report(out, true);
-    },
-    options,
-  );
-  await watcher.ready;
-  say(`celery-gen: watching ${config.outputs.length} output${config.outputs.length === 1 ? '' : 's'}; Ctrl-C to stop`);
+  const start = async (c: CeleryGenConfig, o: ProjectOptions) => {
+    const w = watchProjectWith(
+      generateFiles,
+      c,
+      (r) => {
+        printDiagnostics(r.diagnostics);
+        for (const out of r.outputs) report(out, true);
+      },
+      o,
+    );
+    await w.ready;
+    say(`celery-gen: watching ${c.outputs.length} output${c.outputs.length === 1 ? '' : 's'}; Ctrl-C to stop`);
+    return w;
+  };
+  let watcher = await start(config, options);
+  let configWatcher: FSWatcher | undefined;
+  if (configPath !== undefined) {
+    const path = configPath;
+    let timer: NodeJS.Timeout | undefined;
+    let reloading = Promise.resolve();
+    const reload = async () => {
+      const outcome = await loadConfig(options.cwd ?? process.cwd(), path, true);
+      if (!('loaded' in outcome)) {
+        if ('diagnostics' in outcome) printDiagnostics(outcome.diagnostics);
+        say(`celery-gen: ${shown(path)} has errors; still watching with the previous config`);
+        return;
+      }
+      say(`celery-gen: ${shown(path)} changed; restarting`);
+      await watcher.close();
+      watcher = await start(outcome.loaded.config, { ...options, dir: outcome.loaded.dir, source: outcome.loaded.source });
+    };
+    // The folder, not the file: editors save by renaming a new file over the old one.
+    configWatcher = watch(dirname(path), (_event, name) => {
+      if (name !== basename(path)) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => (reloading = reloading.then(reload)), 50);
+    });
+  }
   await interrupted;
+  configWatcher?.close();
   await watcher.close();
   return EXIT_OK;
 }

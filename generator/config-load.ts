@@ -50,17 +50,22 @@ function parseJson(_path: string, text: string): unknown {
  * A module config's default export. lilconfig's own loader retries a failed import with
  * require(), whose error then hides the real one (a syntax error, say).
  */
-async function importDefault(path: string): Promise<unknown> {
-  return ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
+async function importDefault(path: string, fresh: boolean): Promise<unknown> {
+  // A query makes a new module: import() caches by URL, and watch mode reloads edited configs.
+  const url = `${pathToFileURL(path).href}${fresh ? `?reload=${Date.now()}` : ''}`;
+  return ((await import(url)) as { default?: unknown }).default;
 }
 
-/** Finds (or, with `explicit`, reads) the config and validates it. Paths in messages are relative to `cwd`. */
-export async function loadConfig(cwd: string, explicit?: string): Promise<LoadOutcome> {
+/**
+ * Finds (or, with `explicit`, reads) the config and validates it. Paths in messages are
+ * relative to `cwd`. `fresh` reads a module config again even if this process imported it.
+ */
+export async function loadConfig(cwd: string, explicit?: string, fresh = false): Promise<LoadOutcome> {
   // Imported here, not at the top: a one-file bundle of the CLI would otherwise load it on every run.
   const { lilconfig } = await import('lilconfig');
   const searcher = lilconfig(CONFIG_NAME, {
     searchPlaces: [...CONFIG_FILES],
-    loaders: { '.json': parseJson, '.mjs': importDefault, '.js': importDefault },
+    loaders: { '.json': parseJson, '.mjs': (p: string) => importDefault(p, fresh), '.js': (p: string) => importDefault(p, fresh) },
     // Up to the filesystem root: a project need not live under the home directory.
     stopDir: resolve('/'),
   });

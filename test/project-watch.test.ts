@@ -34,7 +34,7 @@ async function savedWithin(save: () => unknown, file: string, ready: (text: stri
   }
 }
 
-test('watch: edit, add, rename, delete, sed -i, syntax error then fix, unchanged results, a glob emptied; SIGINT exits 0', async () => {
+test('watch: edit, add, rename, delete, sed -i, syntax error then fix, unchanged results, a glob emptied, config edits; SIGINT exits 0', async () => {
   const dir = join(work, 'proj');
   writeTree(dir, {
     'media/tasks.py': taskSource('resize'),
@@ -115,6 +115,16 @@ test('watch: edit, add, rename, delete, sed -i, syntax error then fix, unchanged
     assert.ok(existsSync(solo));
     const back = await savedWithin(() => writeFileSync(join(dir, 'solo/tasks.py'), taskSource('alone', 'str')), solo, (t) => t.includes('alone: defineTask<[x: string]'));
     assert.ok(back < SAVE_BUDGET_MS);
+
+    // Editing the config restarts watching with it; a broken edit keeps the old one.
+    const configFile = join(dir, 'celery-gen.config.json');
+    mark = cli.output().length;
+    writeFileSync(configFile, '{ "outputs": [ }');
+    await cli.waitForOutput(/celery-gen\.config\.json:\d+:\d+: error: invalid JSON.*\n.*still watching with the previous config/, mark);
+    mark = cli.output().length;
+    writeFileSync(configFile, JSON.stringify({ outputs: [{ output: 'src/media.ts', inputs: ['media/tasks.py'] }] }));
+    await cli.waitForOutput(/changed; restarting\n.*wrote src\/media\.ts\n.*watching 1 output\b/, mark);
+    await savedWithin(() => writeFileSync(join(dir, 'media/tasks.py'), taskSource('resize', 'str')), join(dir, 'src/media.ts'), (t) => t.includes('resize: defineTask<[x: string]'));
   } finally {
     const code = await cli.interrupt();
     assert.equal(code, 0, cli.output());
