@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { build } from 'esbuild';
+import { celeryGen } from '../examples/esbuild-plugin.js';
 import { ExtractCache } from '../generator/extract-cache.js';
 import { type WatchResult, defineConfig, generateFiles, generateProject, watchProject } from '../generator/index.js';
 import { taskSource, writeTree } from './support/project-tree.js';
@@ -124,4 +126,17 @@ test('watchProject also watches inputs outside the config folder', async () => {
   } finally {
     await watcher.close();
   }
+});
+
+test('examples/esbuild-plugin.ts: the outputs are generated before esbuild reads them, and errors fail the build with their line', async () => {
+  const dir = tree('esbuild');
+  writeFileSync(join(dir, 'main.ts'), "import { TASK_SPECS } from './src/all.js';\nconsole.log(Object.keys(TASK_SPECS));\n");
+  const options = { entryPoints: [join(dir, 'main.ts')], bundle: true, write: false, external: ['celery-gen'], logLevel: 'silent' as const, plugins: [celeryGen(config, { dir, cwd: dir })] };
+  const ok = await build(options);
+  assert.match(ok.outputFiles?.[0]?.text ?? '', /billing\.tasks\.charge/);
+  writeFileSync(join(dir, 'billing/tasks.py'), 'def broken(:\n');
+  await assert.rejects(build(options), (err: { errors: { text: string; location: { file: string; line: number } | null }[] }) => {
+    assert.deepEqual(err.errors.map((e) => [e.location?.file, e.location?.line]), [['billing/tasks.py', 1]]);
+    return true;
+  });
 });
