@@ -32,8 +32,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // Bundled: our modules, yargs-parser and handlebars' runtime. tree-sitter (native) and
     // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
-    // needed only for help and errors, stays a separate load.
-    external: ['yargs'],
+    // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
+    // and chokidar, needed only by config-file commands (cli-config.ts, loaded lazily).
+    external: ['yargs', 'lilconfig', 'tinyglobby', 'chokidar'],
     // Less source to read and hash on every run; names stay, for readable stack traces.
     minifyWhitespace: true,
     minifySyntax: true,

@@ -18,6 +18,11 @@ export interface Options {
   readonly json: boolean;
   readonly module?: string;
   readonly root?: string;
+  /** Set only when given, so everyday command lines keep their small shape. */
+  readonly config?: string;
+  readonly watch?: true;
+  readonly force?: true;
+  readonly pattern?: string;
 }
 
 /** A command line yargs rejects (unknown flag, missing file, ...); the message is yargs'. */
@@ -31,6 +36,8 @@ function toOptions(command: CommandName, files: readonly unknown[], args: Readon
   const out = str(args['out']);
   const module = str(args['module']);
   const root = str(args['root']);
+  const config = str(args['config']);
+  const pattern = str(args['pattern']);
   const options: Options = {
     command,
     files: files.map(String),
@@ -39,8 +46,16 @@ function toOptions(command: CommandName, files: readonly unknown[], args: Readon
     ...(out === undefined ? {} : { out }),
     ...(module === undefined ? {} : { module }),
     ...(root === undefined ? {} : { root }),
+    ...(config === undefined ? {} : { config }),
+    ...(args['watch'] === true ? { watch: true as const } : {}),
+    ...(args['force'] === true ? { force: true as const } : {}),
+    ...(pattern === undefined ? {} : { pattern }),
   };
-  if (options.check && options.out === undefined) throw new UsageError('--check needs -o/--out: the file to compare with');
+  // Without files, the outputs come from the config file.
+  if (options.files.length > 0 && options.check && options.out === undefined) throw new UsageError('--check needs -o/--out: the file to compare with');
+  if (options.files.length > 0 && options.watch && options.out === undefined) throw new UsageError('--watch needs -o/--out: the file to keep current');
+  if (options.files.length === 0 && command === 'generate' && options.out !== undefined) throw new UsageError('-o/--out needs input files; without them, the outputs come from the config file');
+  if (options.check && options.watch) throw new UsageError('--check and --watch do not go together');
   return options;
 }
 
@@ -60,7 +75,7 @@ export function parseArgsFast(argv: readonly string[]): Options | null {
   }
   // yargs picks the command from the first word left after flags take their values,
   // so `-o inspect inspect` is an inspect command: such lines go to full yargs.
-  if (rest.includes('inspect')) return null;
+  if (rest.includes('inspect') || argv.includes('init')) return null;
   const seen = new Set<string>();
   let files = 0;
   for (let i = 0; i < rest.length; i++) {
@@ -104,8 +119,8 @@ export async function parseArgsFull(argv: readonly string[]): Promise<Options | 
   const parser = yargs([...argv])
     .scriptName('celery-gen')
     .command(
-      '$0 <files..>',
-      'Generate a typed TypeScript module from Celery task modules',
+      '$0 [files..]',
+      'Generate a typed TypeScript module from Celery task modules (without files: every output of the config file)',
       (y) => withFlags(y as ReturnType<typeof yargs>, 'generate'),
       () => {
         command = 'generate';
@@ -117,6 +132,19 @@ export async function parseArgsFull(argv: readonly string[]): Promise<Options | 
       (y) => withFlags(y as ReturnType<typeof yargs>, 'inspect'),
       () => {
         command = 'inspect';
+      },
+    )
+    .command(
+      'init',
+      'Write a config file naming every tasks.py (or --pattern) under the root, skipping virtualenvs, node_modules, site-packages, migrations and tests',
+      (y) => {
+        for (const f of FLAGS.filter((f) => f.commands.includes('init'))) {
+          y.option(f.name, { type: f.type, describe: f.description, ...(f.alias ? { alias: f.alias } : {}) });
+        }
+        return y;
+      },
+      () => {
+        command = 'init';
       },
     )
     .strict()

@@ -2,46 +2,19 @@
  * The `celery-gen` command: turns argv into typed options (cli-args.ts), runs generate or
  * inspect, and maps the outcome to an exit code. Nothing else happens here.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { HELP_SHOWN, type Options, UsageError, parseArgs } from './cli-args.js';
 import { type Diagnostic, formatDiagnostic } from './diagnostics.js';
 import { generateFiles, inspectFiles } from './index.js';
 import { formatTable } from './inspect-table.js';
-import { unifiedDiff } from './unified-diff.js';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
+import { checkOutput, writeAtomically } from './output-file.js';
 
-export const EXIT_OK = 0;
-export const EXIT_STALE = 1;
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 
 const BUG_URL = 'https://github.com/celery-gen/celery-gen/issues';
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-}
-
-/** Writes via a temporary file in the same directory and a rename, so readers never see half a file. */
-function writeAtomically(path: string, text: string): void {
-  const dir = dirname(resolve(path));
-  mkdirSync(dir, { recursive: true });
-  // pid plus a random suffix: unique enough for a file that lives a millisecond (node:crypto costs ms to load).
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-function readIfExists(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
 }
 
 function runGenerate(o: Options): number {
@@ -57,10 +30,10 @@ function runGenerate(o: Options): number {
     return EXIT_OK;
   }
   if (o.check) {
-    const current = readIfExists(o.out);
-    if (current === result.text) return EXIT_OK;
-    process.stderr.write(`celery-gen: ${o.out} is ${current === null ? 'missing' : 'out of date'}; run celery-gen again without --check\n`);
-    process.stdout.write(unifiedDiff(current ?? '', result.text, current === null ? '/dev/null' : `${o.out} (on disk)`, `${o.out} (generated)`));
+    const { state, diff } = checkOutput(o.out, result.text);
+    if (state === 'current') return EXIT_OK;
+    process.stderr.write(`celery-gen: ${o.out} is ${state === 'missing' ? 'missing' : 'out of date'}; run celery-gen again without --check\n`);
+    process.stdout.write(diff);
     return EXIT_STALE;
   }
   try {
@@ -92,6 +65,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (process.env['CELERY_GEN_TEST_INTERNAL_ERROR'] === '1') throw new Error('simulated internal error');
     const options = await parseArgs(argv);
     if (options === HELP_SHOWN) return EXIT_OK;
+    if (options.command === 'init') return (await import('./cli-config.js')).runInit(options);
+    // Without files, the config file says what to generate; watching needs the watcher.
+    if (options.command === 'generate' && (options.files.length === 0 || options.watch)) {
+      return await (await import('./cli-config.js')).runConfigCommand(options, generateFiles);
+    }
     return options.command === 'inspect' ? runInspect(options) : runGenerate(options);
   } catch (err) {
     if (err instanceof UsageError) {

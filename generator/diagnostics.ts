@@ -22,11 +22,15 @@ export type DiagnosticCode =
   | 'option-type'
   | 'unresolved-option'
   | 'unresolved-route'
-
-  | 'unresolved-exception';
+  | 'unresolved-exception'
+  /** A config file problem: unknown key, wrong type, a glob that matches nothing. */
+  | 'config'
+  /** A generated file could not be written. */
+  | 'unwritable-output';
 
 export interface Diagnostic {
   readonly file: string;
+  /** 0 when the file's format has no lines to point at (a config module's exported object). */
   readonly line: number;
   readonly column: number;
   readonly endLine: number;
@@ -45,8 +49,9 @@ export function excerpt(text: string, max = 60): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** `path:line:col: error: message`, the one text form of a diagnostic. */
+/** `path:line:col: error: message` (`path: error: message` without a line), the one text form of a diagnostic. */
 export function formatDiagnostic(d: Diagnostic): string {
+  if (d.line === 0) return `${d.file}: ${d.severity}: ${d.message}`;
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 

@@ -6,12 +6,21 @@
  * const { text, diagnostics } = generateFiles(['proj/tasks.py'], { out: 'src/tasks.ts' });
  * ```
  *
+ * A whole project, as the config file describes it (docs/config.md):
+ *
+ * ```ts
+ * import { defineConfig, generateProject } from 'celery-gen/generator';
+ * const { outputs } = await generateProject(defineConfig({ outputs: [{ output: 'src/tasks.ts', inputs: ['**\/tasks.py'] }] }));
+ * ```
+ *
  * Stages: load (the inputs and the modules they import) → parse (tree-sitter) → extract →
  * evaluate (constants in options, app routes) → typemap → check → emit. Only `emit`
  * produces text, and only when no stage reported an error.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { checkManifest } from './check.js';
+import type { CeleryGenConfig } from './config.js';
+import type { ProjectOptions, ProjectResult } from './config-run.js';
 import { type Diagnostic, fileDiagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { compileRoutes } from '../runtime/client/routes.js';
 import { readAppConfig, taskRoutes } from './app-config.js';
@@ -20,15 +29,20 @@ import { emit } from './emit.js';
 import { evaluateTaskOptions } from './evaluate.js';
 import { type ReadOptions, type SourceInput, displayPath } from './inputs.js';
 import { type JsonValue, MODEL_VERSION, type Manifest } from './model.js';
-import { extractGuarded, loadProject } from './project.js';
+import { extractCached, loadProject } from './project.js';
 import { resolveModules } from './resolve.js';
 import { Scope } from './scope.js';
+import type { ExtractCache } from './extract-cache.js';
+import type { ProjectWatcher, WatchOptions, WatchResult } from './watch.js';
 
 export { emit, type EmitOptions } from './emit.js';
 export { formatDiagnostic, type Diagnostic } from './diagnostics.js';
 export { moduleNameOf, readInputs, type SourceInput } from './inputs.js';
 export { MODEL_VERSION } from './model.js';
 export type * from './model.js';
+export { defineConfig, type CeleryGenConfig, type OutputConfig } from './config.js';
+export type { OutputResult, OutputStatus, ProjectOptions, ProjectResult } from './config-run.js';
+export type { ProjectWatcher, WatchOptions, WatchResult } from './watch.js';
 
 export interface GenerateResult {
   /** The module text; `null` when any diagnostic is an error. */
@@ -46,6 +60,8 @@ export interface GenerateResult {
 export interface GenerateOptions {
   /** Paths for the generated header, relative to the output file; default: the input paths. */
   readonly sources?: readonly string[];
+  /** Extractions kept from earlier runs (watch mode): unchanged modules are not parsed again. */
+  readonly cache?: ExtractCache;
 }
 
 /**
@@ -89,9 +105,9 @@ export function manifestOf(inputs: readonly ExtractedModule[], followed: readonl
 }
 
 /** Builds the manifest of already-read sources (no import following): what `inspect --json` prints. */
-export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = []): Manifest {
+export function buildManifest(inputs: readonly SourceInput[], extra: readonly Diagnostic[] = [], cache?: ExtractCache): Manifest {
   return manifestOf(
-    inputs.map((i) => extractGuarded(i.file, i.module, i.text)),
+    inputs.map((i) => extractCached(i, cache)),
     [],
     extra,
   );
@@ -112,12 +128,14 @@ function generateFrom(manifest: Manifest, inputCount: number, options: GenerateO
 
 /** Generates from sources already in memory (imports are not followed: there are no files to follow). */
 export function generate(inputs: readonly SourceInput[], options: GenerateOptions = {}, extra: readonly Diagnostic[] = []): GenerateResult {
-  return generateFrom(buildManifest(inputs, extra), inputs.length, options, []);
+  return generateFrom(buildManifest(inputs, extra, options.cache), inputs.length, options, []);
 }
 
 export interface GenerateFilesOptions extends ReadOptions {
   /** The output path: header paths are written relative to it (default: the working directory). */
   readonly out?: string;
+  /** See {@link GenerateOptions.cache}. */
+  readonly cache?: ExtractCache;
 }
 
 /** The manifest of files on disk, following their imports: what `inspect` prints. */
@@ -133,5 +151,30 @@ export function generateFiles(paths: readonly string[], options: GenerateFilesOp
   const base = options.out === undefined ? cwd : dirname(resolve(cwd, options.out));
   const sources = project.inputs.map((i) => displayPath(relative(base, resolve(cwd, i.file))));
   const manifest = manifestOf(project.inputModules, project.followed, project.diagnostics);
-  return generateFrom(manifest, project.inputs.length, { sources }, project.filesRead);
+  // Every input, read or not (a missing one is watched for its return), and every module followed.
+  const filesRead = [...new Set([...paths.map((p) => resolve(cwd, p)), ...project.filesRead])];
+  return generateFrom(manifest, project.inputs.length, { sources }, filesRead);
+}
+
+/**
+ * Generates every output of a config (the shape of celery-gen.config.json; paths relative
+ * to `options.dir`, default the working directory) and writes each one whose bytes
+ * changed; with `check`, compares instead. Config problems and each output's diagnostics
+ * come back as data; nothing is printed. Loads the glob library only when called.
+ */
+export async function generateProject(config: CeleryGenConfig, options: ProjectOptions = {}): Promise<ProjectResult> {
+  const { runProject } = await import('./config-run.js');
+  return await runProject(generateFiles, config, options);
+}
+
+/**
+ * Generates every output, then regenerates on each change to an input or to a module a
+ * run read, calling `onResult` after every run (the first included). Resolves once it is
+ * watching; `close()` stops it. A run with errors reports them and keeps the old file.
+ */
+export async function watchProject(config: CeleryGenConfig, onResult: (result: WatchResult) => void, options: WatchOptions = {}): Promise<ProjectWatcher> {
+  const { watchProjectWith } = await import('./watch.js');
+  const watcher = watchProjectWith(generateFiles, config, onResult, options);
+  await watcher.ready;
+  return watcher;
 }

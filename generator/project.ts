@@ -11,6 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { configModules } from './app-config.js';
 import { type Diagnostic, fileDiagnostic } from './diagnostics.js';
 import type { ExtractedModule } from './extracted.js';
+import type { ExtractCache } from './extract-cache.js';
 import { extractModule } from './extract.js';
 import { type ReadOptions, type SourceInput, decodeSource, displayPath, readInputs } from './inputs.js';
 
@@ -55,7 +56,12 @@ function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
-export function loadProject(paths: readonly string[], options: ReadOptions = {}): Project {
+/** Extraction through the watch cache when there is one: an unchanged file is not parsed again. */
+export function extractCached(input: SourceInput, cache: ExtractCache | undefined): ExtractedModule {
+  return cache ? cache.get(input, (i) => extractGuarded(i.file, i.module, i.text)) : extractGuarded(input.file, input.module, input.text);
+}
+
+export function loadProject(paths: readonly string[], options: ReadOptions & { readonly cache?: ExtractCache | undefined } = {}): Project {
   const cwd = options.cwd ?? process.cwd();
   const { inputs, diagnostics: readDiagnostics } = readInputs(paths, options);
   const diagnostics: Diagnostic[] = [...readDiagnostics];
@@ -72,7 +78,7 @@ export function loadProject(paths: readonly string[], options: ReadOptions = {})
     if (!roots.includes(root)) roots.push(root);
     filesRead.push(abs);
     parses++;
-    const m = extractGuarded(input.file, input.module, input.text);
+    const m = extractCached(input, options.cache);
     inputModules.push(m);
     byModule.set(input.module, m);
   }
@@ -132,7 +138,7 @@ export function loadProject(paths: readonly string[], options: ReadOptions = {})
     // Most package __init__.py files are empty: nothing to parse.
     const blank = /^\s*$/.test(text);
     if (!blank) parses++;
-    const extracted = blank ? emptyModule(file, name, []) : extractGuarded(file, name, text);
+    const extracted = blank ? emptyModule(file, name, []) : extractCached({ file, module: name, text }, options.cache);
     // Only what breaks reading definitions matters here; task diagnostics belong to inputs.
     const kept = extracted.diagnostics.filter((d) => d.code === 'syntax-error').map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (in an imported module; definitions after it may be missing)` }));
     const m: ExtractedModule = { ...extracted, tasks: [], diagnostics: kept };

@@ -28,6 +28,7 @@ test('everyday command lines take the fast path', () => {
     [['inspect', '--json', 'tasks.py'], { command: 'inspect', files: ['tasks.py'], check: false, json: true }],
     [['--module', 'proj.jobs', 'tasks.py', '--root', 'src'], { command: 'generate', files: ['tasks.py'], module: 'proj.jobs', root: 'src', check: false, json: false }],
     [['1e3', '-o', '007'], { command: 'generate', files: ['1e3'], out: '007', check: false, json: false }],
+    [['tasks.py', '-o', 'x.ts', '--watch', '--config', 'c.json'], { command: 'generate', files: ['tasks.py'], out: 'x.ts', check: false, json: false, config: 'c.json', watch: true }],
   ];
   for (const [argv, expected] of cases) assert.deepEqual(parseArgsFast(argv), expected, argv.join(' '));
   for (const argv of [['--help'], [], ['x.py', '--frob'], ['inspect', 'x.py', '-o', 'y.ts'], ['x.py', '--out=y.ts'], ['x.py', '--check', 'true'], ['x.py', '-o', 'a', '-o', 'b']]) {
@@ -38,7 +39,7 @@ test('everyday command lines take the fast path', () => {
 test('wherever the fast path answers, full yargs gives the same options or the same usage error', async () => {
   const token = fc.oneof(
     { arbitrary: fc.constantFrom('a.py', 'b.py', 'proj/tasks.py', '1e3', '0x1', 'out.ts', 'm.x', 'src'), weight: 5 },
-    { arbitrary: fc.constantFrom('-o', '--out', '--check', '--json', '--module', '--root', 'inspect'), weight: 4 },
+    { arbitrary: fc.constantFrom('-o', '--out', '--check', '--json', '--module', '--root', '--watch', '--config', 'inspect', 'init'), weight: 4 },
     { arbitrary: fc.constantFrom('true', 'false', '', '-', '--', '--no-check', '--check=false', '-o=x.ts', '--out=y.ts', '-x', '--frob', '-oz', '--files'), weight: 1 },
   );
   let compared = 0;
