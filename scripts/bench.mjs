@@ -55,7 +55,7 @@ for (const file of files) {
   console.log(`\n## ${file}: median of ${RUNS} run(s) (load average after: ${load()})`);
   for (const [name, e] of seen) {
     const ratio = median(e.ratio);
-    const met = e.better === 'higher' ? ratio >= e.target : ratio <= e.target;
+    const met = e.better === '>=' ? ratio >= e.target : ratio <= e.target;
     if (!met) status ||= 1;
     console.log(
       `${name}: ours ${median(e.ours).toFixed(2)} ${e.unit}, baseline ${median(e.baseline).toFixed(2)} ${e.unit}, ` +
