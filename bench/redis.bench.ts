@@ -13,7 +13,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { drainRate, median, report, windowed, type Comparison } from './harness.js';
+import { alternatingRates, drainRate, median, report, type Comparison } from './harness.js';
 import { RUNTIME_FROM, shipped } from './load-runtime.js';
 
 const { Celery, defineTask, implementTask } = await shipped<typeof import('../runtime/index.js')>('runtime/index.js');
@@ -59,28 +59,9 @@ async function publishRates(redis: Redis, oursQueue: string, rawQueue: string): 
   const payload = envelope(1, false, { replyTo: randomUUID(), origin: app.publisher.origin, queue: rawQueue });
   await redis.lpush(rawQueue, payload);
   const chunk = Math.max(WINDOW, Math.floor(PUBLISH_N / PUBLISH_CHUNKS));
-  const seconds = { ours: 0, raw: 0 };
-  const ours = async () => {
-    const start = performance.now();
-    await windowed(chunk, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD));
-    seconds.ours += (performance.now() - start) / 1000;
-  };
-  const raw = async () => {
-    const start = performance.now();
-    await windowed(chunk, WINDOW, () => redis.lpush(rawQueue, payload));
-    seconds.raw += (performance.now() - start) / 1000;
-  };
-  for (let i = 0; i < PUBLISH_CHUNKS; i++) {
-    if (i % 2) {
-      await ours();
-      await raw();
-    } else {
-      await raw();
-      await ours();
-    }
-  }
+  const rates = await alternatingRates(PUBLISH_CHUNKS, chunk, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD), () => redis.lpush(rawQueue, payload));
   await app.close();
-  return { ours: (chunk * PUBLISH_CHUNKS) / seconds.ours, raw: (chunk * PUBLISH_CHUNKS) / seconds.raw };
+  return rates;
 }
 
 async function fill(redis: Redis, queue: string, n: number): Promise<void> {

@@ -15,14 +15,16 @@
  *   npm run bench:runtime        (CELERY_GEN_BROKER overrides the broker URL)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
+import type amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { drainRate, median, percentile, report, windowed, type Comparison } from './harness.js';
+import { alternatingRates, drainRate, median, percentile, report, windowed, type Comparison } from './harness.js';
 import { RUNTIME_FROM, shipped } from './load-runtime.js';
 
 const runtime = await shipped<typeof import('../runtime/index.js')>('runtime/index.js');
 const protocol = await shipped<typeof import('../runtime/protocol/message.js')>('runtime/protocol/message.js');
 const { Celery, defineTask, implementTask } = runtime;
+// After the runtime, as an app would order its imports: the runtime patches amqplib's codec as it loads (and warns otherwise).
+const { default: amqpClient } = await import('amqplib');
 const { encodeTaskMessage } = protocol;
 
 const BROKER = process.env.CELERY_GEN_BROKER ?? 'amqp://guest:guest@127.0.0.1:5672//';
@@ -64,29 +66,10 @@ async function publishRates(connection: ChannelModel, oursQueue: string, rawQueu
   const options = { ...message.properties, headers: message.wireHeaders };
   await confirmedPublish(channel, rawQueue, message.body, options);
   const chunk = Math.max(WINDOW, Math.floor(PUBLISH_N / PUBLISH_CHUNKS));
-  const seconds = { ours: 0, raw: 0 };
-  const ours = async () => {
-    const start = performance.now();
-    await windowed(chunk, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD));
-    seconds.ours += (performance.now() - start) / 1000;
-  };
-  const raw = async () => {
-    const start = performance.now();
-    await windowed(chunk, WINDOW, () => confirmedPublish(channel, rawQueue, message.body, options));
-    seconds.raw += (performance.now() - start) / 1000;
-  };
-  for (let i = 0; i < PUBLISH_CHUNKS; i++) {
-    if (i % 2) {
-      await ours();
-      await raw();
-    } else {
-      await raw();
-      await ours();
-    }
-  }
+  const rates = await alternatingRates(PUBLISH_CHUNKS, chunk, WINDOW, (i) => app.sendTask(ADD.name, [i, i], {}, {}, ADD), () => confirmedPublish(channel, rawQueue, message.body, options));
   await channel.close();
   await app.close();
-  return { ours: (chunk * PUBLISH_CHUNKS) / seconds.ours, raw: (chunk * PUBLISH_CHUNKS) / seconds.raw };
+  return rates;
 }
 
 /** Fills `queue` with `n` add tasks that ask for no reply (ignore_result), as both consumers will read them. */
@@ -219,7 +202,7 @@ async function rpcRoundTrips(connection: ChannelModel, rawQueue: string, oursQue
 }
 
 async function main(): Promise<void> {
-  const connection = await amqp.connect(BROKER, { noDelay: true });
+  const connection = await amqpClient.connect(BROKER, { noDelay: true });
   const queues: string[] = [];
   const fresh = (what: string) => {
     const name = queueName(what);
