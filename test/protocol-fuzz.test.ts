@@ -34,6 +34,24 @@ const roundTripKwargs = fc.dictionary(key, json, { maxKeys: 5, noNullPrototype: 
 const isoDate = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
 const optionalId = fc.option(fc.uuid(), { nil: null });
 
+/** The header-bearing fields of a task message input, as the round trips draw them. */
+const HEADER_FIELDS = {
+  id: fc.uuid(),
+  task: fc.stringMatching(/^[a-z_][a-z0-9_.]{0,40}$/),
+  replyTo: fc.oneof(fc.constant(''), fc.uuid()),
+  origin: text,
+  eta: fc.option(isoDate, { nil: null }),
+  expires: fc.option(isoDate, { nil: null }),
+  retries: fc.nat(2 ** 40),
+  timeLimit: fc.tuple(fc.option(fc.nat(100_000), { nil: null }), fc.option(fc.double({ min: 0, max: 1e6, noNaN: true }), { nil: null })),
+  rootId: optionalId,
+  parentId: optionalId,
+  group: optionalId,
+  groupIndex: fc.option(fc.nat(1000), { nil: null }),
+  shadow: fc.option(text, { nil: null }),
+  ignoreResult: fc.boolean(),
+};
+
 /** Values only a 5.3+ typed-JSON peer can receive. */
 const typedOnly = fc.oneof(fc.uint8Array({ maxLength: 16 }), isoDate);
 
@@ -46,23 +64,10 @@ describe('round trips', () => {
     run(
       fc.property(
         fc.record({
-          id: fc.uuid(),
-          task: fc.stringMatching(/^[a-z_][a-z0-9_.]{0,40}$/),
+          ...HEADER_FIELDS,
           args: fc.array(json, { maxLength: 4 }),
           kwargs: roundTripKwargs,
-          replyTo: fc.oneof(fc.constant(''), fc.uuid()),
-          origin: text,
-          eta: fc.option(isoDate, { nil: null }),
-          expires: fc.option(isoDate, { nil: null }),
-          retries: fc.nat(2 ** 40),
-          timeLimit: fc.tuple(fc.option(fc.nat(100_000), { nil: null }), fc.option(fc.double({ min: 0, max: 1e6, noNaN: true }), { nil: null })),
-          rootId: optionalId,
-          parentId: optionalId,
-          group: optionalId,
-          groupIndex: fc.option(fc.nat(1000), { nil: null }),
-          shadow: fc.option(text, { nil: null }),
           lang: fc.option(text, { nil: undefined }),
-          ignoreResult: fc.boolean(),
           extraHeaders: fc.option(fc.dictionary(fc.stringMatching(/^x_[a-z]{1,8}$/), json, { maxKeys: 3, noNullPrototype: true }), { nil: undefined }),
         }),
         (raw) => {
@@ -82,22 +87,9 @@ describe('round trips', () => {
     run(
       fc.property(
         fc.record({
-          id: fc.uuid(),
-          task: fc.stringMatching(/^[a-z_][a-z0-9_.]{0,40}$/),
+          ...HEADER_FIELDS,
           args: fc.array(json, { maxLength: 5 }),
           kwargs: roundTripKwargs,
-          replyTo: fc.oneof(fc.constant(''), fc.uuid()),
-          origin: text,
-          eta: fc.option(isoDate, { nil: null }),
-          expires: fc.option(isoDate, { nil: null }),
-          retries: fc.nat(2 ** 40),
-          timeLimit: fc.tuple(fc.option(fc.nat(100_000), { nil: null }), fc.option(fc.double({ min: 0, max: 1e6, noNaN: true }), { nil: null })),
-          rootId: optionalId,
-          parentId: optionalId,
-          group: optionalId,
-          groupIndex: fc.option(fc.nat(1000), { nil: null }),
-          shadow: fc.option(text, { nil: null }),
-          ignoreResult: fc.boolean(),
           priority: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }),
           serializer: fc.constantFrom('json' as const, 'msgpack' as const),
           extraHeaders: fc.dictionary(fc.stringMatching(/^x_[a-z]{1,8}$/), json, { maxKeys: 3, noNullPrototype: true }),
