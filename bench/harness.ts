@@ -38,6 +38,35 @@ export async function windowed(n: number, window: number, job: (i: number) => Pr
   await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
 }
 
+/**
+ * Rates per second of two publishers, `ours` and `raw`, measured in `chunks` alternating
+ * chunks of `chunk` jobs with `window` in flight (which goes first alternates too), so both
+ * see the same broker and machine conditions, which drift on a shared machine; after one
+ * untimed chunk of each.
+ */
+export async function alternatingRates(
+  chunks: number,
+  chunk: number,
+  window: number,
+  ours: (i: number) => Promise<unknown>,
+  raw: (i: number) => Promise<unknown>,
+): Promise<{ ours: number; raw: number }> {
+  const seconds = { ours: 0, raw: 0 };
+  const timed = async (side: 'ours' | 'raw') => {
+    const start = performance.now();
+    await windowed(chunk, window, side === 'ours' ? ours : raw);
+    seconds[side] += (performance.now() - start) / 1000;
+  };
+  // One untimed chunk each first: steady-state rates, not the JIT warming up our encoder
+  // (the raw side has nothing of its own to warm).
+  await windowed(chunk, window, raw);
+  await windowed(chunk, window, ours);
+  for (let i = 0; i < chunks; i++) {
+    for (const side of i % 2 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) await timed(side);
+  }
+  return { ours: (chunk * chunks) / seconds.ours, raw: (chunk * chunks) / seconds.raw };
+}
+
 /** A worker set up by a drain benchmark, connected but not yet consuming. */
 export interface DrainWorker {
   start(): Promise<void>;

@@ -31,6 +31,8 @@ const handlers: TaskHandlers = {
 const app = new Celery({
   broker: process.env.CELERY_BROKER_URL ?? 'amqp://guest:guest@127.0.0.1:5672//',
   defaultQueue: process.env.EXAMPLE_QUEUE ?? 'celery',
+  // As `celery worker -l info`: a line per task received and done (the default, warn, prints none).
+  logLevel: 'info',
 });
 // SIGINT/SIGTERM: stop taking messages, finish running tasks, ack them, close, exit 0.
 await createWorker(app, handlers, { concurrency: 4 }).start();

@@ -23,7 +23,7 @@ export { ArgumentError, CeleryGenError, ProtocolError, TaskError, TimeoutError, 
 export * as builtins from './protocol/python-builtins.js';
 export type { PythonExceptionClass } from './client/exception-registry.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES, type ResultMeta, type TaskRequest } from './protocol/message.js';
-export { consoleLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './observability/logger.js';
+export { consoleLogger, loggerAtLevel, silentLogger, type LogFields, type Logger, type LogLevel, type LogLevelName } from './observability/logger.js';
 export { Transport, TransportError, backoffDelay, redactUrl, type ReconnectOptions, type TlsOptions, type TransportEvents } from './amqp/transport.js';
 export { RpcAsyncResult, type StateListener } from './amqp/rpc-backend.js';
 export { currentTask } from './worker/context.js';

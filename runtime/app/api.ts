@@ -6,6 +6,7 @@
 import type { Signature } from '../client/canvas.js';
 import type { Celery } from './celery.js';
 import type { ResultMeta } from '../protocol/message.js';
+import type { LogLevelName } from '../observability/logger.js';
 import type { RetryOptions } from '../worker/retry.js';
 import type { ArgsOf, Awaitable, JsonValue, KwargsOf, ResultOf, TaskSpec } from '../protocol/spec.js';
 
@@ -138,6 +139,8 @@ export interface WorkerOptions {
   readonly heartbeat?: boolean;
   /** Answer `celery inspect` / `celery control` (ping, revoke, active, registered, stats…) on celery.pidbox. @default true */
   readonly remoteControl?: boolean;
+  /** This worker's log level, as Python's `celery worker -l`; 'info' prints a line per task received and done. @default the app's `logLevel` */
+  readonly logLevel?: LogLevelName;
 }
 
 export interface Worker {

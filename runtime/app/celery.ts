@@ -19,7 +19,7 @@ import { EventDispatcher, type EventSink, taskSentFields } from '../observabilit
 import type { OutgoingMessage } from '../protocol/message.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import { ExceptionRegistry, type PythonExceptionClass } from '../client/exception-registry.js';
-import { consoleLogger, type Logger } from '../observability/logger.js';
+import { consoleLogger, type Logger, loggerAtLevel, type LogLevelName, resolveLogLevel } from '../observability/logger.js';
 import { type RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
 import { RedisResultBackend, type SignatureJson } from '../redis/backend.js';
 import { RedisBroker } from '../redis/broker.js';
@@ -79,8 +79,14 @@ export interface CeleryOptions {
   };
   /** Python's `result_expires` for a Redis backend, seconds; null keeps results forever. @default 86400 */
   readonly resultExpires?: number | null;
-  /** Where the runtime logs. @default consoleLogger() (stderr, level from $CELERY_GEN_LOG_LEVEL or 'info') */
+  /** Where the runtime logs. @default consoleLogger() (stderr, at `logLevel`) */
   readonly logger?: Logger;
+  /**
+   * The lowest level logged, any case (Python's `-l`). Per-task lines (received, succeeded,
+   * retried) are info; failures are error. A `logger` you pass keeps its own level unless
+   * this is set. @default `$CELERY_GEN_LOG_LEVEL`, else 'warn' (as Python's worker)
+   */
+  readonly logLevel?: LogLevelName;
   /**
    * The queue tasks go to when neither the call nor the task's `queue=` option names one,
    * and the queue workers consume by default (Python's `task_default_queue`). @default 'celery'
@@ -154,7 +160,7 @@ export class Celery {
 
   constructor(options: CeleryOptions = {}) {
     this.options = options;
-    this.logger = options.logger ?? consoleLogger();
+    this.logger = this.#loggerAt(options.logLevel);
     this.#brokerUrls = parseBrokerUrls(options.broker ?? DEFAULT_BROKER_URL);
     this.#brokerUrl = this.#brokerUrls[0]!;
     for (const url of this.#brokerUrls) {
@@ -176,6 +182,13 @@ export class Celery {
     // Parse Redis URLs now, so a bad one fails here rather than at the first publish.
     if (this.#brokerKind === 'redis') void this.redisBroker;
     if (this.#backendKind === 'redis') void this.redisBackend;
+  }
+
+  /** The app's logger at `level` (the app's own level when undefined). */
+  #loggerAt(level: LogLevelName | undefined): Logger {
+    const given = this.options.logger;
+    if (!given) return consoleLogger(level);
+    return level === undefined ? given : loggerAtLevel(given, resolveLogLevel(level));
   }
 
   /** @internal The Redis broker (redis:// broker URL only). */
@@ -343,12 +356,13 @@ export class Celery {
 
   createWorker(tasks: readonly TaskImplementation[], options: WorkerOptions = {}): Worker {
     const queues = options.queues && options.queues.length > 0 ? options.queues : [this.options.defaultQueue ?? DEFAULT_QUEUE];
+    const logger = options.logLevel === undefined ? this.logger : this.#loggerAt(options.logLevel);
     const worker = new CeleryWorker(tasks, { ...options, queues }, {
-      logger: this.logger,
+      logger: logger,
       source:
         this.#brokerKind === 'redis'
-          ? new RedisWorkerSource(this.redisBroker, this.logger)
-          : new AmqpWorkerSource(this.transport, this.logger, (queue) => this.#queueDeclaration(queue), {
+          ? new RedisWorkerSource(this.redisBroker, logger)
+          : new AmqpWorkerSource(this.transport, logger, (queue) => this.#queueDeclaration(queue), {
               queueRoute: (queue: string) => this.queueRoute(queue),
               topology: this.topology,
               delayedDelivery: appHasQuorumQueue(this.#queueSettings),
@@ -359,10 +373,10 @@ export class Celery {
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
-      mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, this.logger) : startAmqpMailbox(this.transport, node, this.logger)),
+      mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, logger) : startAmqpMailbox(this.transport, node, logger)),
       eventSink: this.#eventSink(),
       ...(this.options.typedJson ? { typedJson: true } : {}),
-      ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, this.logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
+      ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
     });
     this.#workers.add(worker);
     return worker;

@@ -2,7 +2,7 @@
  * Where protocol/message.ts's messages meet the Redis envelope and result backend: the one
  * place that maps between their shapes, so neither side knows the other.
  */
-import type { IncomingMessage, OutgoingMessage as TaskMessage, ResultMeta, TaskRequest } from '../protocol/message.js';
+import { headersJson, type IncomingMessage, type OutgoingMessage as TaskMessage, type ResultMeta, type TaskRequest } from '../protocol/message.js';
 import type { StoreRequest } from './backend.js';
 import type { EnvelopeMessage, OutgoingMessage } from './envelope.js';
 
@@ -18,6 +18,7 @@ export function envelopeFromTaskMessage(message: TaskMessage): OutgoingMessage {
     contentType: properties.contentType,
     contentEncoding: properties.contentEncoding,
     headers: message.headers,
+    headersJson: headersJson(message),
     correlationId: properties.correlationId,
     replyTo: properties.replyTo,
     deliveryMode: properties.deliveryMode,

@@ -82,6 +82,11 @@ export interface WorkerDeps {
   readonly typedJson?: boolean;
 }
 
+/** How Python's worker names a task in its log lines: `name[id]`. */
+function taskLabel(request: TaskRequest): string {
+  return `${request.task}[${request.id}]`;
+}
+
 /** An error Python can rebuild by name: `exc_type` is `name`, `exc_message` `[message]`. */
 class NamedError extends Error {
   constructor(name: string, message: string) {
@@ -285,8 +290,10 @@ export class CeleryWorker implements Worker {
     const acksLate = implementation.spec.options.acks_late !== false;
     if (!acksLate) this.#settle(delivery, 'ack');
     const started = performance.now();
-    const label = `${request.task}[${request.id}]`;
-    this.#deps.logger.debug(`Task ${label} received`);
+    const { logger } = this.#deps;
+    // Per-task lines are info, off by default: ask first, so no string is built for a line nobody writes.
+    const taskLines = logger.isLevelEnabled?.('info') ?? true;
+    if (taskLines) logger.info(`Task ${taskLabel(request)} received`);
     this.#breadth.started(request, !acksLate);
     let meta: ResultMeta;
     let value: unknown;
@@ -299,14 +306,14 @@ export class CeleryWorker implements Worker {
           ? await runWithContext(context, runTask, implementation, context, args)
           : await withTimeLimits(async () => runWithContext(context, runTask, implementation, context, args), limits, request.id);
       meta = successMeta(request.id, value);
-      this.#deps.logger.info(`Task ${label} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
-      await this.#continue(successContinuations(request, value, this.#defaultQueue, this.#queueOf), label);
+      if (taskLines) logger.info(`Task ${taskLabel(request)} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
+      await this.#continue(successContinuations(request, value, this.#defaultQueue, this.#queueOf), request);
     } catch (error) {
-      if (error instanceof Retry) meta = await this.#retry(request, error, label);
+      if (error instanceof Retry) meta = await this.#retry(request, error);
       else {
         const named = withClassName(error);
         meta = failureMeta(request.id, named);
-        this.#deps.logger.error(`Task ${label} raised ${errorName(named)}: ${messageOf(error)}`);
+        logger.error(`Task ${taskLabel(request)} raised ${errorName(named)}: ${messageOf(error)}`);
         await this.#failChain(delivery, request, meta);
       }
     }
@@ -347,11 +354,11 @@ export class CeleryWorker implements Worker {
   };
 
   /** Publishes chain steps, callbacks or errbacks (Python 5.2 does it before storing the result). */
-  async #continue(continuations: readonly Continuation[], label: string): Promise<void> {
+  async #continue(continuations: readonly Continuation[], request: TaskRequest): Promise<void> {
     if (continuations.length === 0) return;
     const { publish } = this.#deps;
     if (!publish) {
-      this.#deps.logger.error(`Task ${label}: this worker cannot publish, so its chain/callbacks are dropped`);
+      this.#deps.logger.error(`Task ${taskLabel(request)}: this worker cannot publish, so its chain/callbacks are dropped`);
       return;
     }
     const origin = this.#deps.origin ?? this.hostname;
@@ -359,13 +366,13 @@ export class CeleryWorker implements Worker {
       try {
         await publish({ ...input, origin }, route);
       } catch (error) {
-        this.#deps.logger.error(`Task ${label}: cannot publish ${input.task}[${input.id}]: ${messageOf(error)}`);
+        this.#deps.logger.error(`Task ${taskLabel(request)}: cannot publish ${input.task}[${input.id}]: ${messageOf(error)}`);
       }
     }
   }
 
   /** `self.retry()`: republish with retries+1 and report RETRY; if that fails, FAILURE with the retry's error. */
-  async #retry(request: TaskRequest, retry: Retry, label: string): Promise<ResultMeta> {
+  async #retry(request: TaskRequest, retry: Retry): Promise<ResultMeta> {
     const exc = retry.exc ?? retry;
     const { publish } = this.#deps;
     if (!publish) return failureMeta(request.id, withClassName(exc));
@@ -373,10 +380,11 @@ export class CeleryWorker implements Worker {
     try {
       await publish(input, route);
     } catch (error) {
-      this.#deps.logger.error(`Task ${label}: cannot republish the retry: ${messageOf(error)}`);
+      this.#deps.logger.error(`Task ${taskLabel(request)}: cannot republish the retry: ${messageOf(error)}`);
       return failureMeta(request.id, withClassName(exc));
     }
-    this.#deps.logger.info(`Task ${label} retry: Retry in ${retry.countdownSeconds}s: ${messageOf(exc)}`);
+    const { logger } = this.#deps;
+    if (logger.isLevelEnabled?.('info') ?? true) logger.info(`Task ${taskLabel(request)} retry: Retry in ${retry.countdownSeconds}s: ${messageOf(exc)}`);
     return retryMeta(request.id, withClassName(exc), retry.countdownSeconds);
   }
 
@@ -385,7 +393,7 @@ export class CeleryWorker implements Worker {
     for (const target of chainFailureTargets(request)) {
       await this.#reply(delivery, target.replyTo, target.taskId, { ...meta, task_id: target.taskId });
     }
-    await this.#continue(errbackContinuations(request, this.#defaultQueue, this.#queueOf), `${request.task}[${request.id}]`);
+    await this.#continue(errbackContinuations(request, this.#defaultQueue, this.#queueOf), request);
   }
 
   #context(request: TaskRequest, delivery: Delivery, implementation: TaskImplementation): TaskContext {
