@@ -104,6 +104,33 @@ function describe(c: Compiled, list: readonly ts.Diagnostic[]): string {
     .join('\n');
 }
 
+test('the markdown reader finds directives, preludes, links and GitHub anchors', () => {
+  const sample = [
+    '## Retries: `ctx.retry()` & more',
+    'See [a](docs/x.md#y), [web](https://example.com) and `[not](code.md)`.',
+    '<!-- docs-test: tasks=fixtures/basic',
+    "import { Celery } from 'celery-gen';",
+    '-->',
+    '```ts',
+    'const x = 1;',
+    '```',
+    '<!-- docs-test: skip shows a shell session -->',
+    '',
+    '```typescript',
+    '[inside](code.md)',
+    '```',
+    '```ts',
+    'plain();',
+    '```',
+  ].join('\n');
+  const [first, second, third] = extractTsBlocks('s.md', sample);
+  assert.deepEqual(first, { file: 's.md', line: 7, code: 'const x = 1;', prelude: "import { Celery } from 'celery-gen';", skip: null, tasks: 'fixtures/basic', pending: null });
+  assert.equal(second?.skip, 'shows a shell session');
+  assert.deepEqual([third?.skip, third?.tasks, third?.prelude], [null, null, '']);
+  assert.deepEqual(extractRelativeLinks('s.md', sample), [{ file: 's.md', line: 2, target: 'docs/x.md#y' }]);
+  assert.ok(headingAnchors(sample).has('retries-ctxretry--more'));
+});
+
 test('the docs have code blocks, and every skip says why and every tasks= names a golden', () => {
   assert.ok(blocks.length >= 20, `only ${blocks.length} ts blocks found in ${files.join(', ')}`);
   for (const b of blocks) {
@@ -134,6 +161,8 @@ for (const c of compiled) {
 
 test('every relative link in the docs resolves (pages other branches add are tolerated until they exist)', () => {
   const broken: string[] = [];
+  const count = files.reduce((n, f) => n + extractRelativeLinks(f, texts.get(f)!).length, 0);
+  assert.ok(count >= 30, `only ${count} relative links found`);
   for (const file of files) {
     for (const link of extractRelativeLinks(file, texts.get(file)!)) {
       const [pathPart = '', anchor] = link.target.split('#', 2);

@@ -83,7 +83,7 @@ function directiveBefore(lines: readonly string[], fenceIndex: number): Pick<Doc
   const words = head.trim();
   const skip = /^skip\b\s*(.*)$/.exec(words);
   return {
-    prelude: rest.join('\n'),
+    prelude: rest.join('\n').trimEnd(),
     skip: skip ? skip[1]!.trim() || '(no reason given)' : null,
     tasks: /\btasks=(\S+)/.exec(words)?.[1] ?? null,
     pending: /\bpending=(\S+)/.exec(words)?.[1] ?? null,
