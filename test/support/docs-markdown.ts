@@ -90,25 +90,33 @@ function directiveBefore(lines: readonly string[], fenceIndex: number): Pick<Doc
   };
 }
 
-/** Inline links and images outside code, whose target is not a URL with a scheme. */
-export function extractRelativeLinks(file: string, text: string): DocLink[] {
-  const links: DocLink[] = [];
+/** The lines outside fenced code, with their 0-based index. */
+function proseLines(text: string): { text: string; index: number }[] {
+  const out: { text: string; index: number }[] = [];
   let inFence: string | null = null;
-  text.split(/\r?\n/).forEach((raw, i) => {
+  text.split(/\r?\n/).forEach((raw, index) => {
     const fence = FENCE.exec(raw);
     if (fence) {
       if (inFence === null) inFence = fence[2]!;
       else if (raw.trimStart().startsWith(inFence)) inFence = null;
-      return;
+    } else if (inFence === null) {
+      out.push({ text: raw, index });
     }
-    if (inFence !== null) return;
+  });
+  return out;
+}
+
+/** Inline links and images outside code, whose target is not a URL with a scheme. */
+export function extractRelativeLinks(file: string, text: string): DocLink[] {
+  const links: DocLink[] = [];
+  for (const { text: raw, index } of proseLines(text)) {
     const line = raw.replace(/`[^`]*`/g, '');
     for (const m of line.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
       const target = m[1]!;
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
-      links.push({ file, line: i + 1, target });
+      links.push({ file, line: index + 1, target });
     }
-  });
+  }
   return links;
 }
 
@@ -116,15 +124,7 @@ export function extractRelativeLinks(file: string, text: string): DocLink[] {
 export function headingAnchors(text: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
-  let inFence: string | null = null;
-  for (const raw of text.split(/\r?\n/)) {
-    const fence = FENCE.exec(raw);
-    if (fence) {
-      if (inFence === null) inFence = fence[2]!;
-      else if (raw.trimStart().startsWith(inFence)) inFence = null;
-      continue;
-    }
-    if (inFence !== null) continue;
+  for (const { text: raw } of proseLines(text)) {
     const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(raw);
     if (!h) continue;
     const slug = h[1]!
