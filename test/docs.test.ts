@@ -3,7 +3,7 @@
  * the package (as test/compile.test.ts checks the goldens: 'celery-gen' mapped to the
  * runtime's sources through tsconfig.json's paths), and every relative link resolves.
  * All blocks go into one TypeScript program, so the file stays well under a minute.
- * Directives (skip, tasks=, pending=, hidden prelude) are described in
+ * Directives (skip, tasks=, hidden prelude) are described in
  * test/support/docs-markdown.ts.
  */
 import assert from 'node:assert/strict';
@@ -13,22 +13,6 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { ROOT_DIR } from './support/generator-fixtures.js';
 import { type DocBlock, docFiles, extractRelativeLinks, extractTsBlocks, headingAnchors } from './support/docs-markdown.js';
-
-/**
- * Pages other branches add. A link to one is tolerated while it is missing; the lead
- * deletes this list once those branches are merged.
- */
-const PENDING_PAGES = new Set([
-  'ARCHITECTURE.md',
-  'docs/projects.md',
-  'docs/config.md',
-  'docs/typed-failures.md',
-  'docs/clusters.md',
-  'docs/logging.md',
-  'docs/install.md',
-  'docs/compat.md',
-  'docs/performance.md',
-]);
 
 const files = docFiles(ROOT_DIR);
 const texts = new Map(files.map((f) => [f, readFileSync(join(ROOT_DIR, f), 'utf8')]));
@@ -124,7 +108,7 @@ test('the markdown reader finds directives, preludes, links and GitHub anchors',
     '```',
   ].join('\n');
   const [first, second, third] = extractTsBlocks('s.md', sample);
-  assert.deepEqual(first, { file: 's.md', line: 7, code: 'const x = 1;', prelude: "import { Celery } from 'celery-gen';", skip: null, tasks: 'fixtures/basic', pending: null });
+  assert.deepEqual(first, { file: 's.md', line: 7, code: 'const x = 1;', prelude: "import { Celery } from 'celery-gen';", skip: null, tasks: 'fixtures/basic' });
   assert.equal(second?.skip, 'shows a shell session');
   assert.deepEqual([third?.skip, third?.tasks, third?.prelude], [null, null, '']);
   assert.deepEqual(extractRelativeLinks('s.md', sample), [{ file: 's.md', line: 2, target: 'docs/x.md#y' }]);
@@ -136,7 +120,7 @@ test('the docs have code blocks, and every skip says why and every tasks= names 
   for (const b of blocks) {
     assert.notEqual(b.skip, '(no reason given)', `${b.file}:${b.line}: docs-test: skip needs a reason`);
     if (b.tasks !== null) {
-      assert.ok(existsSync(join(ROOT_DIR, b.tasks, 'tasks.ts')) || b.pending !== null, `${b.file}:${b.line}: tasks=${b.tasks} has no tasks.ts`);
+      assert.ok(existsSync(join(ROOT_DIR, b.tasks, 'tasks.ts')), `${b.file}:${b.line}: tasks=${b.tasks} has no tasks.ts`);
     }
   }
 });
@@ -151,15 +135,13 @@ test('the compiler options are valid and the harness reports errors (a wrong blo
 
 for (const c of compiled) {
   const name = `${c.block.file}:${c.block.line} compiles${c.block.tasks ? ` against ${c.block.tasks}/tasks.ts` : ''}`;
-  // A block that needs an unmerged branch reports as a todo until it compiles.
-  const options = c.block.pending === null ? {} : { todo: `needs branch ${c.block.pending}` };
-  test(name, options, () => {
+  test(name, () => {
     const list = diagnostics.get(c.path) ?? [];
     assert.equal(list.length, 0, describe(c, list));
   });
 }
 
-test('every relative link in the docs resolves (pages other branches add are tolerated until they exist)', () => {
+test('every relative link in the docs resolves, anchors included', () => {
   const broken: string[] = [];
   const count = files.reduce((n, f) => n + extractRelativeLinks(f, texts.get(f)!).length, 0);
   assert.ok(count >= 30, `only ${count} relative links found`);
@@ -170,7 +152,7 @@ test('every relative link in the docs resolves (pages other branches add are tol
       const target = relative(ROOT_DIR, targetAbs).split('\\').join('/');
       const where = `${link.file}:${link.line}: ${link.target}`;
       if (!existsSync(targetAbs)) {
-        if (!PENDING_PAGES.has(target)) broken.push(`${where} (no such file: ${target})`);
+        broken.push(`${where} (no such file: ${target})`);
         continue;
       }
       if (anchor !== undefined && target.endsWith('.md') && statSync(targetAbs).isFile()) {

@@ -6,7 +6,6 @@
  * Directive forms (an HTML comment, so GitHub shows none of it):
  *   <!-- docs-test: skip <reason> -->        not compiled; the reason is required
  *   <!-- docs-test: tasks=fixtures/basic --> './tasks.js' is that folder's golden tasks.ts
- *   <!-- docs-test: pending=<branch> -->     needs a branch not merged yet: a failure is a todo
  * Lines after the first line of the comment are a hidden prelude compiled before the block
  * (imports and the `app` a fragment assumes), like rustdoc's hidden `#` lines.
  */
@@ -23,7 +22,6 @@ export interface DocBlock {
   readonly skip: string | null;
   /** Folder, relative to the root, whose tasks.ts './tasks.js' means; null when unset. */
   readonly tasks: string | null;
-  readonly pending: string | null;
 }
 
 export interface DocLink {
@@ -70,10 +68,10 @@ export function extractTsBlocks(file: string, text: string): DocBlock[] {
 }
 
 /** The directive in the comment that ends on the lines right before line `fenceIndex`. */
-function directiveBefore(lines: readonly string[], fenceIndex: number): Pick<DocBlock, 'prelude' | 'skip' | 'tasks' | 'pending'> {
+function directiveBefore(lines: readonly string[], fenceIndex: number): Pick<DocBlock, 'prelude' | 'skip' | 'tasks'> {
   let j = fenceIndex - 1;
   while (j >= 0 && lines[j]!.trim() === '') j--;
-  const none = { prelude: '', skip: null, tasks: null, pending: null };
+  const none = { prelude: '', skip: null, tasks: null };
   if (j < 0 || !lines[j]!.trimEnd().endsWith('-->')) return none;
   let start = j;
   while (start > 0 && !lines[start]!.includes('<!--')) start--;
@@ -86,7 +84,6 @@ function directiveBefore(lines: readonly string[], fenceIndex: number): Pick<Doc
     prelude: rest.join('\n').trimEnd(),
     skip: skip ? skip[1]!.trim() || '(no reason given)' : null,
     tasks: /\btasks=(\S+)/.exec(words)?.[1] ?? null,
-    pending: /\bpending=(\S+)/.exec(words)?.[1] ?? null,
   };
 }
 
