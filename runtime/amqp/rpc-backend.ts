@@ -12,11 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { AsyncResult, GetOptions, TaskState } from '../app/api.js';
-import { CeleryGenError, TimeoutError, type TaskError } from '../protocol/errors.js';
 import { messageOf, type Logger } from '../observability/logger.js';
 import { decodeResult, type ResultMeta } from '../protocol/message.js';
-import { BUILTINS_ONLY, type ExceptionRegistry } from '../client/exception-registry.js';
+import type { ExceptionRegistry } from '../client/exception-registry.js';
+import { RpcAsyncResult } from '../client/async-result.js';
 import { backoffDelay, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
@@ -28,148 +27,7 @@ export const REPLY_QUEUE: QueueDeclaration = {
   arguments: { 'x-expires': REPLY_QUEUE_EXPIRES_MS },
 };
 
-const READY_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
-
-export type StateListener = (state: TaskState, meta: ResultMeta) => void;
-
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-/** A result of a task published by this client. Replies are recorded as they arrive, so none is lost before `get()`. */
-export class RpcAsyncResult<R> implements AsyncResult<R> {
-  readonly id: string;
-  #state: TaskState = 'PENDING';
-  // Allocated on first use: a client may hold thousands of results nobody waits on.
-  #states: TaskState[] | undefined;
-  #meta: ResultMeta | undefined;
-  #failure: Error | undefined;
-  #waiters: Set<Waiter> | undefined;
-  #listeners: Set<StateListener> | undefined;
-
-  readonly #ignored: boolean;
-  readonly #exceptions: ExceptionRegistry;
-  #publishing = false;
-
-  /**
-   * @param options.ignored sent with ignore_result: nothing will be reported, so get() rejects at once (Python's get() returns None).
-   * @param options.exceptions the app's exception classes, which a FAILURE becomes (builtins only when absent).
-   */
-  constructor(id: string, options: { ignored?: boolean; exceptions?: ExceptionRegistry } = {}) {
-    this.id = id;
-    this.#ignored = options.ignored ?? false;
-    this.#exceptions = options.exceptions ?? BUILTINS_ONLY;
-  }
-
-  /** True when the task was sent with ignore_result: no state will ever arrive. */
-  get ignored(): boolean {
-    return this.#ignored;
-  }
-
-  get state(): TaskState {
-    return this.#state;
-  }
-
-  /** The last result meta received (STARTED carries `{pid, hostname}`, RETRY the exception), if any. */
-  get meta(): ResultMeta | undefined {
-    return this.#meta;
-  }
-
-  /** Every state reported so far, in arrival order (e.g. STARTED, RETRY, STARTED, SUCCESS). */
-  get states(): readonly TaskState[] {
-    return this.#states ?? [];
-  }
-
-  get ready(): boolean {
-    return READY_STATES.has(this.#state) || this.#failure !== undefined;
-  }
-
-  /** Calls `listener` on every state the worker reports (STARTED, RETRY, then the final one). Returns an unsubscribe function. */
-  onState(listener: StateListener): () => void {
-    (this.#listeners ??= new Set()).add(listener);
-    return () => this.#listeners?.delete(listener);
-  }
-
-  get(options: GetOptions = {}): Promise<R> {
-    if (this.#ignored) {
-      return Promise.reject(new CeleryGenError('RESULT_IGNORED', `task ${this.id} was sent with ignore_result: there is no result to wait for`));
-    }
-    if (this.ready) return this.#settled();
-    return new Promise<R>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        resolve: (value) => {
-          if (timer) clearTimeout(timer);
-          resolve(value as R);
-        },
-        reject: (error) => {
-          if (timer) clearTimeout(timer);
-          reject(error);
-        },
-      };
-      (this.#waiters ??= new Set()).add(waiter);
-      if (options.timeout !== undefined) {
-        timer = setTimeout(() => {
-          this.#waiters?.delete(waiter);
-          reject(new TimeoutError(`task ${this.id} did not finish within ${options.timeout} ms (last state ${this.#state})`));
-        }, options.timeout);
-      }
-    });
-  }
-
-  #settled(): Promise<R> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const meta = this.#meta!;
-    if (meta.status === 'SUCCESS') return Promise.resolve(meta.result as R);
-    return Promise.reject(this.#exceptions.errorFromMeta(meta));
-  }
-
-  /** @internal Records a reply; wakes waiters when it is final. */
-  receive(meta: ResultMeta): void {
-    this.#state = meta.status;
-    (this.#states ??= []).push(meta.status);
-    this.#meta = meta;
-    for (const listener of this.#listeners ?? []) {
-      try {
-        listener(this.#state, meta);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-    if (!READY_STATES.has(this.#state) || !this.#waiters) return;
-    const waiters = [...this.#waiters];
-    this.#waiters = undefined;
-    if (meta.status === 'SUCCESS') for (const w of waiters) w.resolve(meta.result);
-    else {
-      const error: TaskError = this.#exceptions.errorFromMeta(meta);
-      for (const w of waiters) w.reject(error);
-    }
-  }
-
-  /**
-   * @internal True while the task's message is being (re)published: a reply consumer lost
-   * meanwhile does not abandon it, since the message goes out after the consumer is back.
-   */
-  get publishing(): boolean {
-    return this.#publishing;
-  }
-
-  /** @internal */
-  set publishing(value: boolean) {
-    this.#publishing = value;
-  }
-
-  /** @internal Ends the wait with an error that is not the task's (backend closed, consumer lost). */
-  abandon(error: Error): void {
-    this.#failure = error;
-    const waiters = [...(this.#waiters ?? [])];
-    this.#waiters = undefined;
-    for (const w of waiters) w.reject(error);
-  }
-}
+export { RpcAsyncResult, type StateListener } from '../client/async-result.js';
 
 export class RpcResultBackend {
   /** The reply queue name, sent as every task's `reply_to`. */

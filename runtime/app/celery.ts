@@ -1,46 +1,41 @@
 /**
- * The application object: configuration, one broker connection (opened lazily, on the
- * first publish or worker start), the rpc:// result backend, and the factories for
- * clients and workers.
- *
- * The broker is AMQP or Redis, the backend rpc:// or Redis (every pair Python supports;
- * resolveBrokerAndBackend in redis/app.ts refuses the others at construction). The Redis
- * pieces plug into the client's and worker's seams (MessagePublisher, ResultTracker,
- * WorkerSource, ResultStore).
+ * The application object: configuration, the broker and result backend chosen from the URLs
+ * (app/registry.ts) and reached only through their adapters (app/broker.ts), and the
+ * factories for clients and workers. The broker connection opens lazily, on the first
+ * publish or worker start.
  */
 import type { ApplyOptions, TaskImplementation, Worker, WorkerOptions } from './api.js';
+import type { AdapterContext, BrokerAdapter, ChordTask, ClosableResultTracker, ResultBackendAdapter, SignatureJson } from './broker.js';
+import { chordUnsupported } from './broker.js';
+import {
+  type AmqpTopology,
+  amqpResultsOf,
+  amqpTopologyOf,
+  amqpTransportOf,
+  chooseBrokerAndBackend,
+  DEFAULT_BROKER_URL,
+  type ReconnectOptions,
+  type RedisBroker,
+  type RedisResultBackend,
+  redisBackendOf,
+  redisBrokerOf,
+  type RpcResultBackend,
+  type TlsOptions,
+  type Transport,
+} from './registry.js';
+import type { RpcAsyncResult } from '../client/async-result.js';
 import { type ResultTracker, TaskPublisher } from '../client/publisher.js';
 import { DEFAULT_QUEUE, type Route } from '../client/routes.js';
-import { startAmqpMailbox } from '../amqp/control-mailbox.js';
-import { startRedisMailbox } from '../redis/control-mailbox.js';
-import { AmqpEventSink } from '../amqp/event-sink.js';
-import { RedisEventSink } from '../redis/event-sink.js';
 import { EventDispatcher, type EventSink, taskSentFields } from '../observability/events.js';
 import type { OutgoingMessage } from '../protocol/message.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import { ExceptionRegistry, type PythonExceptionClass } from '../client/exception-registry.js';
 import { consoleLogger, type Logger, loggerAtLevel, type LogLevelName, resolveLogLevel } from '../observability/logger.js';
-import { type RpcAsyncResult, RpcResultBackend } from '../amqp/rpc-backend.js';
-import { RedisResultBackend, type SignatureJson } from '../redis/backend.js';
-import { RedisBroker } from '../redis/broker.js';
-import {
-  type BackendKind,
-  type BrokerKind,
-  RedisMessagePublisher,
-  RedisResultStore,
-  RedisResultTracker,
-  RedisRpcResults,
-  resolveBrokerAndBackend,
-} from '../redis/app.js';
 import type { TaskSpec } from '../protocol/spec.js';
-import { CELERY_QUEUE, DEFAULT_BROKER_URL, type QueueDeclaration, type ReconnectOptions, type TlsOptions, Transport, redactUrl } from '../amqp/transport.js';
 import { CeleryWorker } from '../worker/worker.js';
-import { RedisWorkerSource } from '../redis/worker-source.js';
-import { AmqpWorkerSource } from '../amqp/worker-source.js';
-import { AmqpTopology } from '../amqp/topology.js';
 import { parseBrokerUrls } from '../protocol/broker-urls.js';
 import type { QueueRoute, QueueType } from '../protocol/delayed-delivery.js';
-import { appHasQuorumQueue, queueArgumentsOf, queueRouteOf, type QueueTypeSettings } from '../protocol/queue-types.js';
+import { queueRouteOf, type QueueTypeSettings } from '../protocol/queue-types.js';
 import { type TaskRoutes, compileRoutes } from '../client/routes.js';
 
 export interface CeleryOptions {
@@ -141,18 +136,9 @@ export class Celery {
   readonly logger: Logger;
   /** @internal The classes FAILUREs become in `get()`; fill it with {@link registerExceptions}. */
   readonly exceptions = new ExceptionRegistry();
-  readonly #brokerUrl: string;
-  readonly #brokerUrls: readonly string[];
-  #topology: AmqpTopology | undefined;
   readonly #queueRoutes = new Map<string, QueueRoute>();
-  readonly #backendUrl: string;
-  readonly #brokerKind: BrokerKind;
-  readonly #backendKind: BackendKind;
-  #transport: Transport | undefined;
-  #results: RpcResultBackend | undefined;
-  #redisBroker: RedisBroker | undefined;
-  #redisBackend: RedisResultBackend | undefined;
-  #tracker: (ResultTracker & { close(): Promise<void> }) | undefined;
+  readonly #broker: BrokerAdapter;
+  readonly #backend: ResultBackendAdapter;
   #publisher: TaskPublisher | undefined;
   readonly #workers = new Set<CeleryWorker>();
   #closing: Promise<void> | undefined;
@@ -161,27 +147,20 @@ export class Celery {
   constructor(options: CeleryOptions = {}) {
     this.options = options;
     this.logger = this.#loggerAt(options.logLevel);
-    this.#brokerUrls = parseBrokerUrls(options.broker ?? DEFAULT_BROKER_URL);
-    this.#brokerUrl = this.#brokerUrls[0]!;
-    for (const url of this.#brokerUrls) {
-      try {
-        new URL(url);
-      } catch (error) {
-        throw new CeleryGenError('BAD_BROKER_URL', `broker ${redactUrl(url)} is not a URL`, { cause: error });
-      }
-    }
-    this.#backendUrl = options.backend ?? 'rpc://';
-    const kinds = resolveBrokerAndBackend(this.#brokerUrl, this.#backendUrl);
-    for (const url of this.#brokerUrls.slice(1)) {
-      if (resolveBrokerAndBackend(url, this.#backendUrl).broker !== 'amqp' || kinds.broker !== 'amqp') {
-        throw new CeleryGenError('BAD_BROKER_URL', `a broker URL list (failover) is supported for amqp:// and amqps:// only, got ${redactUrl(url)}`);
-      }
-    }
-    this.#brokerKind = kinds.broker;
-    this.#backendKind = kinds.backend;
-    // Parse Redis URLs now, so a bad one fails here rather than at the first publish.
-    if (this.#brokerKind === 'redis') void this.redisBroker;
-    if (this.#backendKind === 'redis') void this.redisBackend;
+    const brokerUrls = parseBrokerUrls(options.broker ?? DEFAULT_BROKER_URL);
+    const backendUrl = options.backend ?? 'rpc://';
+    const chosen = chooseBrokerAndBackend(brokerUrls, backendUrl);
+    const context = (urls: readonly string[]): AdapterContext => ({
+      urls,
+      options,
+      logger: this.logger,
+      exceptions: this.exceptions,
+      queueSettings: this.#queueSettings,
+      queueRoute: (queue) => this.queueRoute(queue),
+    });
+    // Redis adapters parse their URL here, so a bad one fails now rather than at the first publish.
+    this.#broker = chosen.broker(context(brokerUrls));
+    this.#backend = chosen.backend(context([backendUrl]), this.#broker);
   }
 
   /** The app's logger at `level` (the app's own level when undefined). */
@@ -194,56 +173,29 @@ export class Celery {
   /** @internal The Redis broker (redis:// broker URL only). */
   get redisBroker(): RedisBroker {
     this.#assertOpen();
-    if (this.#brokerKind !== 'redis') throw new CeleryGenError('NOT_REDIS', 'this app does not use a Redis broker');
-    this.#redisBroker ??= new RedisBroker({
-      url: this.#brokerUrl,
-      log: this.logger,
-      ...(this.options.brokerTransportOptions?.visibilityTimeout !== undefined ? { visibilityTimeout: this.options.brokerTransportOptions.visibilityTimeout } : {}),
-      ...(this.options.brokerTransportOptions?.restoreInterval !== undefined ? { restoreInterval: this.options.brokerTransportOptions.restoreInterval } : {}),
-      ...(this.options.brokerTransportOptions?.connectionName !== undefined ? { connectionName: this.options.brokerTransportOptions.connectionName } : {}),
-    });
-    return this.#redisBroker;
+    return redisBrokerOf(this.#broker);
   }
 
   /** @internal The Redis result backend (redis:// backend URL only). */
   get redisBackend(): RedisResultBackend {
     this.#assertOpen();
-    if (this.#backendKind !== 'redis') throw new CeleryGenError('NOT_REDIS', 'this app does not use a Redis result backend');
-    this.#redisBackend ??= new RedisResultBackend({
-      url: this.#backendUrl,
-      log: this.logger,
-      ...(this.options.resultExpires !== undefined ? { expires: this.options.resultExpires } : {}),
-      ...(this.options.brokerTransportOptions?.connectionName !== undefined ? { connectionName: this.options.brokerTransportOptions.connectionName } : {}),
-      ...(this.options.typedJson ? { typedJson: true } : {}),
-    });
-    return this.#redisBackend;
+    return redisBackendOf(this.#backend);
   }
 
-  /** Where published tasks' results are awaited: rpc over AMQP, rpc over Redis, or the Redis backend. */
-  #resultTracker(): ResultTracker {
-    if (this.#backendKind === 'rpc' && this.#brokerKind === 'amqp') return this.results;
-    this.#tracker ??=
-      this.#backendKind === 'redis' ? new RedisResultTracker(this.redisBackend, this.logger, this.exceptions) : new RedisRpcResults(this.redisBroker, this.logger, this.exceptions);
-    return this.#tracker;
+  /** Where published tasks' results are awaited: rpc through the broker, or a key-value backend. */
+  #resultTracker(): ClosableResultTracker {
+    return this.#backend.tracker();
   }
 
-  /** The broker connection (created on first use; connects lazily). */
+  /** The AMQP broker connection (created on first use; connects lazily). */
   get transport(): Transport {
     this.#assertOpen();
-    this.#transport ??= new Transport({
-      url: this.#brokerUrls,
-      logger: this.logger,
-      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
-      ...(this.options.reconnect === undefined ? {} : { reconnect: this.options.reconnect }),
-      ...(this.options.connectionName === undefined ? {} : { connectionName: this.options.connectionName }),
-    });
-    return this.#transport;
+    return amqpTransportOf(this.#broker);
   }
 
   /** @internal Exchanges, bindings and native delayed delivery on the AMQP broker. */
   get topology(): AmqpTopology {
-    this.#topology ??= new AmqpTopology(this.transport, this.logger);
-    return this.#topology;
+    return amqpTopologyOf(this.#broker);
   }
 
   get #queueSettings(): QueueTypeSettings {
@@ -264,27 +216,22 @@ export class Celery {
     return route;
   }
 
-  /** The rpc:// result backend; its reply queue is this client's `reply_to`. */
+  /** The rpc:// result backend over AMQP; its reply queue is this client's `reply_to`. */
   get results(): RpcResultBackend {
-    this.#results ??= new RpcResultBackend(this.transport, this.logger, this.exceptions);
-    return this.#results;
+    return amqpResultsOf(this.#broker);
   }
 
   /** @internal The publisher behind sendTask (tests use its lower-level publish()). */
   get publisher(): TaskPublisher {
-    this.#publisher ??= new TaskPublisher({
-      transport: this.transport,
-      results: this.#resultTracker(),
-      ...(this.#brokerKind === 'redis' ? { messagePublisher: new RedisMessagePublisher(this.redisBroker) } : {}),
+    if (this.#publisher) return this.#publisher;
+    const results = this.#resultTracker();
+    this.#publisher = new TaskPublisher({
+      results,
+      messagePublisher: this.#broker.messagePublisher(results),
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
       ...(this.options.taskRoutes === undefined ? {} : { router: compileRoutes(this.options.taskRoutes) }),
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
-      ...(this.options.publishTimeout === undefined ? {} : { publishTimeout: this.options.publishTimeout }),
-      queueDeclaration: (queue) => this.#queueDeclaration(queue),
-      ...(this.#brokerKind === 'amqp'
-        ? { queueRoute: (queue: string) => this.queueRoute(queue), topology: this.topology, nativeDelay: appHasQuorumQueue(this.#queueSettings) }
-        : {}),
       ...(this.options.taskSerializer !== undefined ? { serializer: this.options.taskSerializer } : {}),
       ...(this.options.typedJson ? { typedJson: true } : {}),
       ...(this.options.sendTaskSentEvent ? { onPublished: (message: OutgoingMessage, route: Route) => this.#taskSent(message, route) } : {}),
@@ -292,13 +239,8 @@ export class Celery {
     return this.#publisher;
   }
 
-  #queueDeclaration(queue: string): QueueDeclaration {
-    const args = queueArgumentsOf(queue, this.#queueSettings);
-    return args === undefined ? CELERY_QUEUE : { ...CELERY_QUEUE, arguments: args };
-  }
-
   #eventSink(): EventSink {
-    return this.#brokerKind === 'redis' ? new RedisEventSink(this.redisBroker) : new AmqpEventSink(this.transport);
+    return this.#broker.eventSink();
   }
 
   /** The client's `task-sent` events (only when `sendTaskSentEvent`). */
@@ -357,29 +299,32 @@ export class Celery {
   createWorker(tasks: readonly TaskImplementation[], options: WorkerOptions = {}): Worker {
     const queues = options.queues && options.queues.length > 0 ? options.queues : [this.options.defaultQueue ?? DEFAULT_QUEUE];
     const logger = options.logLevel === undefined ? this.logger : this.#loggerAt(options.logLevel);
+    const resultStore = this.#backend.resultStore(logger, (sig, results) => this.#sendChordCallback(sig, results));
     const worker = new CeleryWorker(tasks, { ...options, queues }, {
       logger: logger,
-      source:
-        this.#brokerKind === 'redis'
-          ? new RedisWorkerSource(this.redisBroker, logger)
-          : new AmqpWorkerSource(this.transport, logger, (queue) => this.#queueDeclaration(queue), {
-              queueRoute: (queue: string) => this.queueRoute(queue),
-              topology: this.topology,
-              delayedDelivery: appHasQuorumQueue(this.#queueSettings),
-            }),
-      brokerInfo: { transport: this.#brokerKind === 'redis' ? 'redis' : 'amqp', hostname: this.transport.redactedUrl },
+      source: this.#broker.workerSource(logger),
+      brokerInfo: { transport: this.#broker.name, hostname: this.#broker.redactedUrl },
       onSignalStop: () => this.close(),
       app: this,
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
-      mailbox: (node) => (this.#brokerKind === 'redis' ? startRedisMailbox(this.redisBroker, node, logger) : startAmqpMailbox(this.transport, node, logger)),
+      mailbox: (node) => this.#broker.mailbox(node, logger),
       eventSink: this.#eventSink(),
       ...(this.options.typedJson ? { typedJson: true } : {}),
-      ...(this.#backendKind === 'redis' ? { resultStore: new RedisResultStore(this.redisBackend, logger, (sig, results) => this.#sendChordCallback(sig, results)) } : {}),
+      ...(resultStore ? { resultStore } : {}),
     });
     this.#workers.add(worker);
     return worker;
+  }
+
+  /**
+   * @internal Publishes `header` as a chord whose callback gets the list of header results
+   * (canvas.ts's `chord(...)`); needs a backend that can join one (Redis), as in Python.
+   */
+  sendChord<R>(header: readonly ChordTask[], callback: ChordTask): Promise<RpcAsyncResult<R> & { readonly groupId: string }> {
+    if (!this.#backend.sendChord) return Promise.reject(chordUnsupported());
+    return this.#backend.sendChord<R>(this, header, callback);
   }
 
   /** Python's `callback.delay(resl)` at the end of a chord: header results first, then the signature's own args. */
@@ -407,11 +352,8 @@ export class Celery {
   async #close(): Promise<void> {
     await Promise.allSettled([...this.#workers].map((worker) => worker.stop()));
     await this.#sentEvents?.close();
-    await this.#results?.close();
-    await this.#tracker?.close();
-    await this.#redisBackend?.close();
-    await this.#redisBroker?.close();
-    await this.#transport?.close();
+    await this.#backend.close();
+    await this.#broker.close();
   }
 
   #assertOpen(): void {

@@ -23,7 +23,7 @@ import type { ResultTracker } from './publisher.js';
 import { DEFAULT_QUEUE, type Route } from './routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
-import { type ChordTask, sendChord } from '../redis/chord.js';
+import type { ChordTask } from '../app/broker.js';
 import { isPlainObject } from '../protocol/message.js';
 import type { JsonValue, TaskSpec } from '../protocol/spec.js';
 
@@ -256,8 +256,8 @@ export function group<const T extends readonly Signature[]>(...members: T): Grou
 
 /**
  * `chord(header, body)`: the header runs as a group, the body gets the list of their
- * results. Needs the Redis result backend, as in Python; applied through sendChord
- * (redis/chord.ts), which refuses rpc:// with CHORD_UNSUPPORTED.
+ * results. Needs a key-value result backend (Redis), as in Python; applied through the
+ * app's backend (app/broker.ts), and refused on rpc:// with CHORD_UNSUPPORTED.
  */
 export class Chord<R> {
   readonly header: readonly Signature[];
@@ -279,7 +279,7 @@ export class Chord<R> {
         options: { ...(queue !== undefined ? { queue } : {}), ...(priority !== undefined ? { priority } : {}) },
       };
     };
-    return sendChord<R>(app, this.header.map(task), task(this.body));
+    return app.sendChord<R>(this.header.map(task), task(this.body));
   }
 }
 

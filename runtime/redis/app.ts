@@ -1,7 +1,7 @@
 /**
  * Redis plugged into the app's seams: the client's MessagePublisher and ResultTracker
- * (client/publisher.ts) and the worker's ResultStore (worker/source.ts), plus the rules for which
- * broker/backend pairs Python Celery supports.
+ * (client/publisher.ts) and the worker's ResultStore (worker/source.ts); redis/adapter.ts
+ * hands them to the app.
  */
 import { randomUUID } from 'node:crypto';
 import type { MessagePublisher, ResultTracker } from '../client/publisher.js';
@@ -11,42 +11,12 @@ import type { Logger } from '../observability/logger.js';
 import { decodeResult, type OutgoingMessage, type ResultMeta, type TaskRequest } from '../protocol/message.js';
 import { READY_STATES, type ChordCallbackSender, type RedisResultBackend, type RedisResultMeta, type SignatureJson } from './backend.js';
 import type { RedisBroker, RedisConsumer } from './broker.js';
-import { isRedisUrl, messageOf, redactRedisSecrets } from './connection.js';
+import { messageOf } from './connection.js';
 import { envelopeFromTaskMessage, storeRequestFromMeta } from './messages.js';
-import { RpcAsyncResult } from '../amqp/rpc-backend.js';
+import { RpcAsyncResult } from '../client/async-result.js';
 import type { ExceptionRegistry } from '../client/exception-registry.js';
 import type { ResultStore } from '../worker/source.js';
 import type { GetOptions, TaskState } from '../app/api.js';
-
-export type BrokerKind = 'amqp' | 'redis';
-export type BackendKind = 'rpc' | 'redis';
-
-/**
- * Classifies the URLs and refuses the pairs Python Celery cannot run, with the reason.
- * Supported: AMQP + rpc, AMQP + Redis, Redis + Redis, Redis + rpc.
- */
-export function resolveBrokerAndBackend(brokerUrl: string, backendUrl: string): { broker: BrokerKind; backend: BackendKind } {
-  const shown = (url: string): string => redactRedisSecrets(url);
-  let broker: BrokerKind;
-  if (/^amqps?:\/\//i.test(brokerUrl)) broker = 'amqp';
-  else if (isRedisUrl(brokerUrl)) broker = 'redis';
-  else {
-    throw new CeleryGenError(
-      'UNSUPPORTED_BROKER',
-      `broker ${shown(brokerUrl)} is not supported: use amqp://, amqps://, redis:// or rediss://`,
-    );
-  }
-  let backend: BackendKind;
-  if (/^rpc:(\/\/)?$/i.test(backendUrl)) backend = 'rpc';
-  else if (isRedisUrl(backendUrl)) backend = 'redis';
-  else {
-    throw new CeleryGenError(
-      'UNSUPPORTED_BACKEND',
-      `result backend ${shown(backendUrl)} is not supported: use 'rpc://' (results through the broker) or a redis:// / rediss:// URL`,
-    );
-  }
-  return { broker, backend };
-}
 
 /** Task messages onto kombu-format Redis lists. */
 const ignore = (): void => undefined;

@@ -59,16 +59,8 @@ export interface StoreRequest {
   readonly parentId?: string | null | undefined;
 }
 
-/** A Celery signature as it travels in `embed.chord` (protocol.md §6.1). */
-export interface SignatureJson {
-  readonly task: string;
-  readonly args?: readonly unknown[];
-  readonly kwargs?: Readonly<Record<string, unknown>>;
-  readonly options?: Readonly<Record<string, unknown>>;
-  readonly subtask_type?: string | null;
-  readonly immutable?: boolean;
-  readonly [extra: string]: unknown;
-}
+export type { ChordCallbackSender, SignatureJson } from '../app/broker.js';
+import type { ChordCallbackSender, SignatureJson } from '../app/broker.js';
 
 /** The chord part of a finished header task's request. */
 export interface ChordPartRequest {
@@ -80,12 +72,6 @@ export interface ChordPartRequest {
   /** `embed.chord`: the callback signature. */
   readonly chord: SignatureJson | null | undefined;
 }
-
-/**
- * Publishes the chord callback with the header results, as Python's `callback.delay(resl)`:
- * args = [results, ...signature args], task id = `options.task_id`.
- */
-export type ChordCallbackSender = (signature: SignatureJson, results: unknown[]) => Promise<void>;
 
 export interface RedisResultBackendOptions {
   readonly url: string;

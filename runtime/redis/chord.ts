@@ -6,24 +6,14 @@
  * worker (Python or TS) finishes the last header task sends the callback.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyOptions } from '../app/api.js';
 import type { Celery } from '../app/celery.js';
 import { DEFAULT_QUEUE, resolveRoute } from '../client/routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import { RedisResultTracker } from './app.js';
-import type { SignatureJson } from './backend.js';
-import type { RpcAsyncResult } from '../amqp/rpc-backend.js';
-import type { TaskSpec } from '../protocol/spec.js';
+import { type ChordTask, chordUnsupported, type SignatureJson } from '../app/broker.js';
+import type { RpcAsyncResult } from '../client/async-result.js';
 
-/** One task of a chord: its name (or spec), arguments and routing. */
-export interface ChordTask {
-  readonly name: string;
-  readonly spec?: TaskSpec;
-  readonly args?: readonly unknown[];
-  readonly kwargs?: Readonly<Record<string, unknown>>;
-  /** Only routing (`queue`, `exchange`, `routingKey`) and `priority` are used. */
-  readonly options?: ApplyOptions;
-}
+export type { ChordTask } from '../app/broker.js';
 
 /**
  * Publishes `header` as a chord whose callback gets the list of header results (in header
@@ -32,7 +22,7 @@ export interface ChordTask {
  */
 export async function sendChord<R = unknown>(app: Celery, header: readonly ChordTask[], callback: ChordTask): Promise<RpcAsyncResult<R> & { readonly groupId: string }> {
   if (!/^rediss?:\/\//i.test(app.options.backend ?? 'rpc://')) {
-    throw new CeleryGenError('CHORD_UNSUPPORTED', 'a chord needs the Redis result backend (backend: "redis://…"); rpc:// cannot join one, as in Python');
+    throw chordUnsupported();
   }
   if (header.length === 0) throw new CeleryGenError('CHORD_UNSUPPORTED', 'a chord needs at least one header task');
   const backend = app.redisBackend;

@@ -40,10 +40,6 @@ export class RedisTransportError extends Error {
   }
 }
 
-export function isRedisUrl(url: string): boolean {
-  return /^rediss?:\/\//i.test(url);
-}
-
 /** `redis://:secret@host/0` → `redis://:***@host/0`; any URL-shaped password in a text. */
 export function redactRedisSecrets(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
