@@ -34,7 +34,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
     // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
     // and chokidar, needed only by config-file commands (cli-config.ts, loaded lazily).
-    external: ['yargs', 'lilconfig', 'tinyglobby', 'chokidar'],
+    // module-import.js stays a real ES module beside the bundle: the bundle's own import()
+    // becomes require(), which cannot load a user's .mjs config (see module-import.ts).
+    external: ['yargs', 'lilconfig', 'tinyglobby', 'chokidar', './module-import.js'],
     // Less source to read and hash on every run; names stay, for readable stack traces.
     minifyWhitespace: true,
     minifySyntax: true,

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { type CeleryGenConfig, type ConfigSource, configDiagnostic, validateConfig } from './config.js';
 import { type Diagnostic, LineMap } from './diagnostics.js';
 import { displayPath } from './inputs.js';
+import { importModule } from './module-import.js';
 
 export const CONFIG_NAME = 'celery-gen';
 /** In the order a folder is searched. */
@@ -53,7 +54,7 @@ function parseJson(_path: string, text: string): unknown {
 async function importDefault(path: string, fresh: boolean): Promise<unknown> {
   // A query makes a new module: import() caches by URL, and watch mode reloads edited configs.
   const url = `${pathToFileURL(path).href}${fresh ? `?reload=${Date.now()}` : ''}`;
-  return ((await import(url)) as { default?: unknown }).default;
+  return ((await importModule(url)) as { default?: unknown }).default;
 }
 
 /**

@@ -60,8 +60,9 @@ test('no dev-only package is installed; size and package count reported', (t) =>
   const packages = Object.keys(lock.packages).filter((key) => key.startsWith('node_modules/')).length;
   const kib = Number(execFileSync('du', ['-sk', modules], { encoding: 'utf8' }).split('\t')[0]);
   t.diagnostic(`installed: ${(kib / 1024).toFixed(1)} MiB in ${packages} packages (du -sk node_modules)`);
-  // Before ts-morph left `dependencies` this was 42 MB in 49 packages; a bound well under that
-  // catches a heavy dependency sneaking back in.
-  assert.ok(packages <= 42, `${packages} packages installed`);
+  // Before ts-morph left `dependencies` this was 42 MB in 49 packages; the config mode's
+  // lilconfig, tinyglobby and chokidar (with their own dependencies) add six small ones. A
+  // bound under that catches a heavy dependency (ts-morph alone brings 11) sneaking back in.
+  assert.ok(packages <= 46, `${packages} packages installed`);
   assert.ok(kib < 34 * 1024, `${kib} KiB installed`);
 });

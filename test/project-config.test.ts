@@ -198,12 +198,14 @@ test('--check over several outputs: exit 1 with one diff per stale or missing ou
 test('a plain generate run loads none of the config-mode libraries (lilconfig, tinyglobby, chokidar)', () => {
   const dir = project({ 'celery-gen.config.json': ALL_JSON });
   const log = join(dir, 'loaded.txt');
-  // A resolve hook that notes every package the CLI loads through the module loader.
+  // Hooks that note every file the CLI loads: an ESM resolve hook for import(), and a
+  // CommonJS one for require() (the bundled CLI is CommonJS and requires its libraries).
   writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`);
+  writeFileSync(join(dir, 'hook.cjs'), `const M = require('node:module'); const { appendFileSync } = require('node:fs'); const r = M._resolveFilename; M._resolveFilename = function (...a) { const f = r.apply(this, a); appendFileSync(${JSON.stringify(log)}, f + '\\n'); return f; };\n`);
   const loaded = (args: string[]) => {
     writeFileSync(log, '');
-    const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--require', join(dir, 'hook.cjs'), '--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: dir, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return [...new Set(readFileSync(log, 'utf8').match(/node_modules\/(chokidar|lilconfig|tinyglobby)\//g) ?? [])].sort();
   };
