@@ -550,7 +550,9 @@ function onSignal(signal: NodeJS.Signals): void {
     logger?.warn(`${signal} received again: exiting without waiting for running tasks`);
     process.exit(1);
   }
-  logger?.info(`${signal} received: finishing running tasks, then exiting (send it again to force)`);
+  // At warn, so the default level shows it: Python's worker prints its "Warm shutdown" line
+  // whatever the log level, and an operator must see why the worker is going away.
+  logger?.warn(`${signal} received: finishing running tasks, then exiting (send it again to force)`);
   void Promise.allSettled(workers.map((w) => w.stop()))
     .then(() => Promise.allSettled(workers.map((w) => w.afterSignalStop())))
     .then(() => process.exit(0));
