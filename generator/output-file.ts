@@ -2,7 +2,6 @@
  * Generated files on disk: written atomically, written only when their bytes change, and
  * compared for `--check`. The single-file CLI and config runs share these helpers.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { unifiedDiff } from './unified-diff.js';
@@ -11,7 +10,9 @@ import { unifiedDiff } from './unified-diff.js';
 export function writeAtomically(path: string, text: string): void {
   const dir = dirname(resolve(path));
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // pid plus a random suffix: unique enough for a file that lives a millisecond, and
+  // node:crypto would cost a plain generate run ~8 ms just to load.
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
