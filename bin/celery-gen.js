@@ -28,6 +28,11 @@ function distIsCurrent() {
   return newer ? null : built;
 }
 
+/** The code cache only saves time: a failure to use it is said on stderr, and the run goes on. */
+function cacheNote(what, file, error) {
+  process.stderr.write(`celery-gen: note: cannot ${what} the code cache ${file} (${error.message}); running without it, only slower\n`);
+}
+
 function runCached(stat) {
   const vm = require('node:vm');
   const { createRequire } = require('node:module');
@@ -46,7 +51,11 @@ function runCached(stat) {
     } finally {
       fs.closeSync(fd);
     }
-  } catch {}
+  } catch (error) {
+    // No cache yet is the first run's normal case; anything else is worth a line, and the
+    // run goes on without the cache (only slower).
+    if (error.code !== 'ENOENT') cacheNote('read', cacheFile, error);
+  }
   const source = fs.readFileSync(dist, 'utf8');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: dist, cachedData });
@@ -55,11 +64,14 @@ function runCached(stat) {
   if (cachedData === undefined || script.cachedDataRejected) {
     // Written at exit, so the functions this run compiled lazily are in the cache too.
     process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, script.createCachedData());
         fs.renameSync(tmp, cacheFile);
-      } catch {}
+      } catch (error) {
+        fs.rmSync(tmp, { force: true });
+        cacheNote('write', cacheFile, error);
+      }
     });
   }
 }

@@ -43,6 +43,25 @@ test('the installed bin generates the same client as the checkout (fixtures/basi
   assert.equal(readFileSync(join(app, 'tasks.ts'), 'utf8'), readFileSync(join(ROOT, 'fixtures/basic/tasks.ts'), 'utf8'));
 });
 
+test('a code cache it cannot write is said on stderr, and the run still generates', () => {
+  writeFileSync(join(app, 'tasks.py'), readFileSync(join(ROOT, 'fixtures/basic/tasks.py')));
+  rmSync(join(app, 'tasks.ts'), { force: true });
+  // os.tmpdir() follows TMPDIR: a folder that does not exist takes the cache's home away.
+  const env = { ...process.env, TMPDIR: join(dir, 'no-such-folder') };
+  const run = spawnSync(process.execPath, [join(app, 'node_modules/.bin/celery-gen'), 'tasks.py', '-o', 'tasks.ts'], { cwd: app, encoding: 'utf8', env });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /celery-gen: note: cannot write the code cache .*no-such-folder.*running without it, only slower/);
+  assert.equal(readFileSync(join(app, 'tasks.ts'), 'utf8'), readFileSync(join(ROOT, 'fixtures/basic/tasks.ts'), 'utf8'));
+  // With a writable temp folder the cache is written (and read the next time) without a word.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  for (let i = 0; i < 2; i++) {
+    const ok = spawnSync(process.execPath, [join(app, 'node_modules/.bin/celery-gen'), 'tasks.py', '-o', 'tasks.ts'], { cwd: app, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /code cache/);
+  }
+});
+
 test('the runtime imports from ESM and from CommonJS', () => {
   writeFileSync(join(app, 'esm.mjs'), `import { Celery, defineTask } from 'celery-gen';\nconsole.log(typeof Celery, typeof defineTask);\n`);
   writeFileSync(join(app, 'cjs.cjs'), `const { Celery, defineTask } = require('celery-gen');\nconsole.log(typeof Celery, typeof defineTask);\n`);
