@@ -15,7 +15,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { messageOf, type Logger } from '../observability/logger.js';
 import { decodeResult, type ResultMeta } from '../protocol/message.js';
 import type { ExceptionRegistry } from '../client/exception-registry.js';
-import { RpcAsyncResult } from '../client/async-result.js';
+import { PendingReplies, type RpcAsyncResult } from '../client/async-result.js';
 import { backoffDelay, type QueueDeclaration, type Transport, TransportError } from './transport.js';
 
 /** Python's `result_expires` default (1 day), which its rpc backend puts on the reply queue as `x-expires`. */
@@ -34,7 +34,7 @@ export class RpcResultBackend {
   readonly queue: string = randomUUID();
   readonly #transport: Transport;
   readonly #logger: Logger;
-  readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
+  readonly #pending: PendingReplies;
   #ready: Promise<string> | undefined;
   #channel: Channel | undefined;
   #consuming: Channel | undefined;
@@ -43,12 +43,11 @@ export class RpcResultBackend {
   #declared = false;
   #recovering = false;
 
-  readonly #exceptions: ExceptionRegistry | undefined;
 
   constructor(transport: Transport, logger: Logger, exceptions?: ExceptionRegistry) {
     this.#transport = transport;
     this.#logger = logger;
-    this.#exceptions = exceptions;
+    this.#pending = new PendingReplies(exceptions);
   }
 
   /** The reply queue's name while its consumer is up (sendTask then needs no promise hop). */
@@ -156,16 +155,12 @@ export class RpcResultBackend {
 
   /** Registers a task id before its message is published, so an early reply finds it. */
   track<R>(taskId: string): RpcAsyncResult<R> {
-    const existing = this.#pending.get(taskId);
-    if (existing) return existing as RpcAsyncResult<R>;
-    const result = new RpcAsyncResult<R>(taskId, this.#exceptions ? { exceptions: this.#exceptions } : {});
-    this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
-    return result;
+    return this.#pending.track<R>(taskId);
   }
 
   /** @internal Stops tracking a task whose message was never published. */
   forget(taskId: string): void {
-    this.#pending.delete(taskId);
+    this.#pending.forget(taskId);
   }
 
   #onMessage(message: ConsumeMessage): void {
@@ -178,21 +173,11 @@ export class RpcResultBackend {
       return;
     }
     const id = typeof meta.task_id === 'string' && meta.task_id !== '' ? meta.task_id : String(message.properties.correlationId ?? '');
-    const result = this.#pending.get(id);
-    if (!result) {
-      this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
-      return;
-    }
-    result.receive(meta);
-    if (result.ready) this.#pending.delete(id);
+    if (!this.#pending.deliver(id, meta)) this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
   }
 
   #abandonAll(error: Error, keepPublishing = true): void {
-    for (const [id, result] of this.#pending) {
-      if (keepPublishing && result.publishing) continue;
-      this.#pending.delete(id);
-      result.abandon(error);
-    }
+    this.#pending.abandon(error, (result) => keepPublishing && result.publishing);
   }
 
   /** Stops consuming; pending `get()` calls reject. Idempotent. */

@@ -149,3 +149,53 @@ export class RpcAsyncResult<R> implements AsyncResult<R> {
     for (const w of waiters) w.reject(error);
   }
 }
+
+/**
+ * The results an rpc-style reply consumer waits for, by task id: the AMQP reply queue
+ * (amqp/rpc-backend.ts) and the Redis reply list (redis/app.ts) keep them alike. A result is
+ * tracked before its message is published, so an early reply finds it.
+ */
+export class PendingReplies {
+  readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
+  readonly #exceptions: ExceptionRegistry | undefined;
+
+  constructor(exceptions?: ExceptionRegistry) {
+    this.#exceptions = exceptions;
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** The result for `taskId`, made the first time it is asked for. */
+  track<R>(taskId: string): RpcAsyncResult<R> {
+    const existing = this.#pending.get(taskId);
+    if (existing) return existing as RpcAsyncResult<R>;
+    const result = new RpcAsyncResult<R>(taskId, this.#exceptions ? { exceptions: this.#exceptions } : {});
+    this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
+    return result;
+  }
+
+  /** Stops tracking a task whose message was never published. */
+  forget(taskId: string): void {
+    this.#pending.delete(taskId);
+  }
+
+  /** Hands a decoded reply to its result (dropped once ready); false when nothing waits for `taskId`. */
+  deliver(taskId: string, meta: ResultMeta): boolean {
+    const result = this.#pending.get(taskId);
+    if (!result) return false;
+    result.receive(meta);
+    if (result.ready) this.#pending.delete(taskId);
+    return true;
+  }
+
+  /** Rejects every waiting result with `error`, except those `keep` says go on waiting. */
+  abandon(error: Error, keep: (result: RpcAsyncResult<unknown>) => boolean = () => false): void {
+    for (const [id, result] of this.#pending) {
+      if (keep(result)) continue;
+      this.#pending.delete(id);
+      result.abandon(error);
+    }
+  }
+}

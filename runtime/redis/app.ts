@@ -13,7 +13,7 @@ import { READY_STATES, type ChordCallbackSender, type RedisResultBackend, type R
 import type { RedisBroker, RedisConsumer } from './broker.js';
 import { messageOf } from './connection.js';
 import { envelopeFromTaskMessage, storeRequestFromMeta } from './messages.js';
-import { RpcAsyncResult } from '../client/async-result.js';
+import { PendingReplies, RpcAsyncResult } from '../client/async-result.js';
 import type { ExceptionRegistry } from '../client/exception-registry.js';
 import type { ResultStore } from '../worker/source.js';
 import type { GetOptions, TaskState } from '../app/api.js';
@@ -185,16 +185,15 @@ export class RedisRpcResults implements ResultTracker {
   readonly queue = randomUUID();
   readonly #broker: RedisBroker;
   readonly #logger: Logger;
-  readonly #pending = new Map<string, RpcAsyncResult<unknown>>();
+  readonly #pending: PendingReplies;
   #consumer: RedisConsumer | undefined;
   #closed = false;
 
-  readonly #exceptions: ExceptionRegistry | undefined;
 
   constructor(broker: RedisBroker, logger: Logger, exceptions?: ExceptionRegistry) {
     this.#broker = broker;
     this.#logger = logger;
-    this.#exceptions = exceptions;
+    this.#pending = new PendingReplies(exceptions);
   }
 
   ensure(): Promise<string> {
@@ -208,35 +207,24 @@ export class RedisRpcResults implements ResultTracker {
         return;
       }
       const id = typeof meta.task_id === 'string' && meta.task_id !== '' ? meta.task_id : (delivery.correlationId ?? '');
-      const result = this.#pending.get(id);
-      if (!result) {
-        this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
-        return;
-      }
-      result.receive(meta);
-      if (result.ready) this.#pending.delete(id);
+      if (!this.#pending.deliver(id, meta)) this.#logger.debug('ignoring a reply for an unknown task id', { taskId: id, status: meta.status });
     }, { noAck: true, declare: false });
     return Promise.resolve(this.queue);
   }
 
   track<R>(taskId: string): RpcAsyncResult<R> {
-    const existing = this.#pending.get(taskId);
-    if (existing) return existing as RpcAsyncResult<R>;
-    const result = new RpcAsyncResult<R>(taskId, this.#exceptions ? { exceptions: this.#exceptions } : {});
-    this.#pending.set(taskId, result as RpcAsyncResult<unknown>);
-    return result;
+    return this.#pending.track<R>(taskId);
   }
 
   forget(taskId: string): void {
-    this.#pending.delete(taskId);
+    this.#pending.forget(taskId);
   }
 
   /** Stops consuming and deletes the reply list (Python declares it auto-delete). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const result of this.#pending.values()) result.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
-    this.#pending.clear();
+    this.#pending.abandon(new CeleryGenError('CLOSED', 'the app was closed before the result arrived'));
     if (this.#consumer) {
       await this.#consumer.cancel();
       await this.#broker.deleteQueue(this.queue).catch((error: unknown) => this.#logger.debug('deleting the reply list failed', { error: messageOf(error) }));
