@@ -148,8 +148,9 @@ async function watchUntilInterrupted(generateFiles: GenerateFiles, config: Celer
 export function runInit(o: Options): number {
   const dir = o.root ?? process.cwd();
   const outcome = initConfig({ dir, ...(o.pattern === undefined ? {} : { pattern: o.pattern }), ...(o.out === undefined ? {} : { out: o.out }), ...(o.force ? { force: true } : {}) });
-  const skippedLine = (skipped: readonly string[]) => {
+  const skippedLine = (skipped: readonly string[], unreadable: readonly string[]) => {
     if (skipped.length > 0) say(`skipped ${skipped.length} folder${skipped.length === 1 ? '' : 's'} (virtualenvs, node_modules, site-packages, migrations, tests): ${skipped.map(shown).join(', ')}`);
+    if (unreadable.length > 0) say(`celery-gen: warning: could not read ${unreadable.length} folder${unreadable.length === 1 ? '' : 's'}; task modules in them were not found: ${unreadable.map(shown).join(', ')}`);
   };
   switch (outcome.kind) {
     case 'exists':
@@ -157,12 +158,12 @@ export function runInit(o: Options): number {
       return EXIT_BAD_INPUT;
     case 'none-found':
       say(`celery-gen: error: no file named ${o.pattern ?? 'tasks.py'} under ${shown(dir) || '.'}; pass --pattern for another name`);
-      skippedLine(outcome.skipped);
+      skippedLine(outcome.skipped, outcome.unreadable);
       return EXIT_BAD_INPUT;
     case 'written':
       say(`found ${outcome.files.length} task module${outcome.files.length === 1 ? '' : 's'}:`);
       for (const f of outcome.files) say(`  ${shown(f)}`);
-      skippedLine(outcome.skipped);
+      skippedLine(outcome.skipped, outcome.unreadable);
       say(`celery-gen: wrote ${shown(outcome.path)}; run celery-gen to generate ${outcome.config.outputs[0]!.output}`);
       return EXIT_OK;
   }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { CeleryGenConfig } from './config.js';
 import { NON_TASK_DIRS, isToolingDir } from './ignored-dirs.js';
-import { displayPath } from './inputs.js';
+import { displayPath, readFailure } from './inputs.js';
 import { writeAtomically } from './output-file.js';
 
 export const INIT_CONFIG_FILE = 'celery-gen.config.json';
@@ -21,17 +21,23 @@ function nameMatcher(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** Every file named like `pattern` under `root`, sorted by path (never readdir order), and the folders skipped. */
-export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { files: string[]; skipped: string[] } {
+/**
+ * Every file named like `pattern` under `root`, sorted by path (never readdir order), the
+ * folders skipped on purpose, and the folders that could not be read (with the reason), so
+ * a task module hidden in one is reported rather than silently missed.
+ */
+export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { files: string[]; skipped: string[]; unreadable: string[] } {
   const match = nameMatcher(pattern);
   const files: string[] = [];
   const skipped: string[] = [];
+  const unreadable: string[] = [];
   const walk = (dir: string) => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable folders hold nothing we could generate from anyway
+    } catch (error) {
+      unreadable.push(`${dir} (${readFailure(error)})`);
+      return;
     }
     for (const e of entries) {
       const path = join(dir, e.name);
@@ -43,7 +49,7 @@ export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { file
   };
   walk(root);
   const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return { files: files.sort(byPath), skipped: skipped.sort(byPath) };
+  return { files: files.sort(byPath), skipped: skipped.sort(byPath), unreadable: unreadable.sort(byPath) };
 }
 
 export interface InitOptions {
@@ -56,8 +62,15 @@ export interface InitOptions {
 
 export type InitOutcome =
   | { readonly kind: 'exists'; readonly path: string }
-  | { readonly kind: 'none-found'; readonly skipped: readonly string[] }
-  | { readonly kind: 'written'; readonly path: string; readonly files: readonly string[]; readonly skipped: readonly string[]; readonly config: CeleryGenConfig };
+  | { readonly kind: 'none-found'; readonly skipped: readonly string[]; readonly unreadable: readonly string[] }
+  | {
+      readonly kind: 'written';
+      readonly path: string;
+      readonly files: readonly string[];
+      readonly skipped: readonly string[];
+      readonly unreadable: readonly string[];
+      readonly config: CeleryGenConfig;
+    };
 
 /**
  * The config names the modules found, one by one, rather than a glob: what init listed
@@ -68,11 +81,11 @@ export function initConfig(options: InitOptions): InitOutcome {
   const dir = resolve(options.dir);
   const path = join(dir, INIT_CONFIG_FILE);
   if (existsSync(path) && !options.force) return { kind: 'exists', path };
-  const { files, skipped } = findTaskModules(dir, options.pattern ?? DEFAULT_PATTERN);
-  if (files.length === 0) return { kind: 'none-found', skipped };
+  const { files, skipped, unreadable } = findTaskModules(dir, options.pattern ?? DEFAULT_PATTERN);
+  if (files.length === 0) return { kind: 'none-found', skipped, unreadable };
   const config: CeleryGenConfig = {
     outputs: [{ output: options.out ?? DEFAULT_INIT_OUTPUT, inputs: files.map((f) => displayPath(relative(dir, f))) }],
   };
   writeAtomically(path, `${JSON.stringify(config, null, 2)}\n`);
-  return { kind: 'written', path, files, skipped, config };
+  return { kind: 'written', path, files, skipped, unreadable, config };
 }

@@ -42,9 +42,7 @@ export function readInputs(paths: readonly string[], options: ReadOptions = {}):
     try {
       bytes = readFileSync(abs);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-      diagnostics.push(fileDiagnostic(file, 'unreadable-file', `cannot read file: ${reason}`));
+      diagnostics.push(fileDiagnostic(file, 'unreadable-file', `cannot read file: ${readFailure(err)}`));
       continue;
     }
     const decoded = decodeSource(file, bytes);
@@ -134,4 +132,10 @@ export function moduleNameOf(path: string, root?: string): string | { error: str
   if (parts[parts.length - 1] === '__init__') parts.pop();
   if (parts.length === 0) return { error: 'cannot derive a module name; pass --module' };
   return parts.join('.');
+}
+
+/** Why a file could not be read, in words (the errno code when it is none of the usual ones). */
+export function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
 }

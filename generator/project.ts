@@ -13,7 +13,7 @@ import { type Diagnostic, fileDiagnostic } from './diagnostics.js';
 import type { ExtractedModule } from './extracted.js';
 import type { ExtractCache } from './extract-cache.js';
 import { extractModule } from './extract.js';
-import { type ReadOptions, type SourceInput, decodeSource, displayPath, readInputs } from './inputs.js';
+import { type ReadOptions, type SourceInput, decodeSource, displayPath, readFailure, readInputs } from './inputs.js';
 
 export interface Project {
   readonly inputs: readonly SourceInput[];
@@ -130,7 +130,10 @@ export function loadProject(paths: readonly string[], options: ReadOptions & { r
         continue;
       }
       text = decoded.text;
-    } catch {
+    } catch (error) {
+      // Imported, found under the root, but unreadable: what it defines stays unresolved,
+      // and the reason is said here rather than lost behind later 'unknown' warnings.
+      diagnostics.push({ ...fileDiagnostic(file, 'unreadable-file', `cannot read imported module ${name}: ${readFailure(error)}`), severity: 'warning' });
       byModule.set(name, null);
       continue;
     }

@@ -4,13 +4,13 @@
  * and `--check` over several outputs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { BIN, runCli, taskSource, writeTree } from './support/project-tree.js';
+import { BIN, runCli, runCliAsNobody, taskSource, writeTree } from './support/project-tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'celery-gen-config-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -212,4 +212,32 @@ test('a plain generate run loads none of the config-mode libraries (lilconfig, t
   assert.deepEqual(loaded(['media/tasks.py', '-o', 'out.ts']), []);
   // The hook does see them when they are needed.
   assert.deepEqual(loaded([]), ['node_modules/lilconfig/', 'node_modules/tinyglobby/']);
+});
+
+test('folders and imported modules the user cannot read are reported, not silently passed over', { skip: process.getuid?.() !== 0 && 'needs root, to run the CLI as nobody' }, () => {
+  // A folder of its own that nobody may enter; inside it, what nobody may not read.
+  const dir = mkdtempSync(join(tmpdir(), 'cg-unreadable-'));
+  chmodSync(dir, 0o777);
+  writeTree(dir, {
+    'app/__init__.py': '',
+    'app/constants.py': 'QUEUE = "q"\n',
+    'app/tasks.py': 'from celery import shared_task\nfrom .constants import QUEUE\n\n@shared_task(queue=QUEUE)\ndef t() -> None: ...\n',
+    'secret/tasks.py': taskSource('hidden'),
+  });
+  chmodSync(join(dir, 'secret'), 0o700);
+  chmodSync(join(dir, 'app/constants.py'), 0o600);
+  try {
+    const init = runCliAsNobody(['init'], dir);
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stderr, /found 1 task module:\n {2}app\/tasks\.py\n/);
+    assert.match(init.stderr, /warning: could not read 1 folder; task modules in them were not found: secret \(permission denied\)/);
+
+    const gen = runCliAsNobody(['app/tasks.py', '-o', 'out.ts'], dir);
+    assert.equal(gen.status, 0, gen.stderr);
+    assert.match(gen.stderr, /app\/constants\.py:1:1: warning: cannot read imported module app\.constants: permission denied/);
+    // And the option it held is said to be unresolved, not dropped.
+    assert.match(gen.stderr, /queue.*QUEUE/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

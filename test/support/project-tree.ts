@@ -76,3 +76,13 @@ export function startCli(args: readonly string[], cwd: string): Running {
     },
   };
 }
+
+/**
+ * The CLI run as the unprivileged user `nobody` (through runuser), for what root cannot
+ * be shown: a folder or file the user running celery-gen may not read. `cwd` must be
+ * writable by nobody.
+ */
+export function runCliAsNobody(args: readonly string[], cwd: string): Run {
+  const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
