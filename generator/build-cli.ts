@@ -6,9 +6,9 @@
  * module cannot be run from a code cache on Node 20; one CommonJS file can. esbuild is a
  * dev dependency (tsx already runs on it).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type Plugin, build } from 'esbuild';
 import { precompiledModule } from './precompile-templates.js';
 import { PRECOMPILED_FILE, readTemplateSources } from './templates.js';
 
@@ -16,6 +16,46 @@ import { PRECOMPILED_FILE, readTemplateSources } from './templates.js';
 export const CLI_BUNDLE = 'cli.bundle.cjs';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** `text` with `from` replaced by `to`, or a build error naming the file (a dependency changed shape). */
+function replaceOnce(text: string, from: string, to: string, file: string): string {
+  if (!text.includes(from)) throw new Error(`build-cli: ${file} no longer contains ${from}; update build-cli.ts`);
+  return text.replace(from, to);
+}
+
+/**
+ * Bundles tree-sitter's JavaScript and node-gyp-build, which parse.ts loads with
+ * `nativeRequire`: found and compiled on every run, they were a tenth of a small
+ * generate. Only the JavaScript moves into the bundle; the native binaries are still
+ * located at run time, in the installed packages, by node-gyp-build as before.
+ */
+const bundleNativeLoaders: Plugin = {
+  name: 'bundle-native-loaders',
+  setup(b) {
+    // parse.ts: its runtime requires become the bundle's own (still on first parse).
+    b.onLoad({ filter: /[\\/]generator[\\/]parse\.js$/ }, ({ path }) => {
+      let text = readFileSync(path, 'utf8');
+      text = replaceOnce(text, "nativeRequire('tree-sitter')", "require('tree-sitter')", path);
+      text = replaceOnce(text, "nativeRequire('node-gyp-build')", "require('node-gyp-build')", path);
+      return { contents: text, loader: 'js' };
+    });
+    // tree-sitter's index.js finds its binary next to itself; bundled, "itself" is the
+    // installed package, which the bundle's runtime require resolves.
+    b.onLoad({ filter: /[\\/]node_modules[\\/]tree-sitter[\\/]index\.js$/ }, ({ path }) => {
+      // (The Bun branch before it names prebuilt binaries esbuild would try to bundle.)
+      const text = replaceOnce(
+        readFileSync(path, 'utf8'),
+        'const binding = typeof process.versions.bun === "string" ?\n' +
+          '    // Statically analyzable enough for `bun build --compile` to embed the tree-sitter.node napi addon\n' +
+          '    require(`./prebuilds/${process.platform}-${process.arch}/tree-sitter.node`) :\n' +
+          "    require('node-gyp-build')(__dirname);",
+        "const binding = require('node-gyp-build')(require('node:path').dirname(__runtimeRequire.resolve('tree-sitter')));",
+        path,
+      );
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
 
 if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
   writeFileSync(here(`./${PRECOMPILED_FILE}`), precompiledModule(readTemplateSources()));
@@ -29,7 +69,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // The sources locate files next to themselves through import.meta.url; in the bundle
     // that is the bundle's own URL (it sits beside the modules it was built from).
     define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // __runtimeRequire: the require the bundle runs with, for resolving installed packages
+    // (esbuild would read a plain require.resolve as a bundling request).
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href; const __runtimeRequire = require;" },
     // Bundled: our modules, yargs-parser and handlebars' runtime. tree-sitter (native) and
     // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
     // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
@@ -44,6 +86,7 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // callback without --experimental-vm-modules), so import('yargs') becomes require():
     // yargs is ESM-only, and every Node it supports (^20.19) can require() an ES module.
     supported: { 'dynamic-import': false },
+    plugins: [bundleNativeLoaders],
     logLevel: 'warning',
   });
 }

@@ -4,6 +4,7 @@
  * be swapped for web-tree-sitter (same trees, no native build) by changing this file alone.
  */
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 
 /** The part of a tree-sitter node the extractor relies on. Offsets are UTF-16 code units. */
 export interface PyNode {
@@ -59,12 +60,19 @@ interface NativeParser {
 
 let parser: NativeParser | undefined;
 
+// Both packages are CommonJS native addons, loaded on the first parse. The CLI bundle
+// (build-cli.ts) turns these `nativeRequire` calls into its own bundled requires, so
+// tree-sitter's JavaScript and node-gyp-build run from the bundle's code cache instead
+// of being found and compiled on every run.
+const nativeRequire = createRequire(import.meta.url);
+
 function loadParser(): NativeParser {
   if (parser) return parser;
-  // createRequire: both packages are CommonJS native addons.
-  const require = createRequire(import.meta.url);
-  const Parser = require('tree-sitter') as (new () => NativeParser) & { SyntaxNode: unknown };
-  const python = require('tree-sitter-python') as { nodeSubclasses?: unknown };
+  const Parser = nativeRequire('tree-sitter') as (new () => NativeParser) & { SyntaxNode: unknown };
+  // The grammar's binary, found as its own index.js finds it; that file would also parse
+  // node-types.json (65 KB, a millisecond) for the typed node classes we do not use.
+  const locate = nativeRequire('node-gyp-build') as (dir: string) => { nodeSubclasses?: unknown };
+  const python = locate(dirname(nativeRequire.resolve('tree-sitter-python/package.json')));
   // setLanguage would otherwise build a JavaScript class per node type (milliseconds of
   // every run) for typed field getters we never use: we read the tree through a cursor.
   // Only the root node is ever made into a binding node object, as a plain SyntaxNode.
