@@ -8,6 +8,7 @@
  * and a test checks that both agree on every command line the fast path accepts.
  */
 import yargsParser from 'yargs-parser';
+import { printedElsewhere } from './cli-output.js';
 import { EPILOG, EXAMPLES, FLAGS, type CommandName } from './flags.js';
 
 export interface Options {
@@ -108,6 +109,8 @@ export function parseArgsFast(argv: readonly string[]): Options | null {
 /** Full yargs: every command line, `--help` included. Returns HELP_SHOWN after printing help. */
 export async function parseArgsFull(argv: readonly string[]): Promise<Options | typeof HELP_SHOWN> {
   const { default: yargs } = await import('yargs');
+  // yargs prints help and its messages itself.
+  printedElsewhere();
   let command: CommandName = 'generate';
   const withFlags = (y: ReturnType<typeof yargs>, name: CommandName) => {
     for (const f of FLAGS.filter((f) => f.commands.includes(name))) {

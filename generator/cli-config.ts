@@ -12,11 +12,12 @@ import { type GenerateFiles, type OutputResult, type ProjectOptions, globOfPath,
 import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.js';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 import { initConfig } from './init.js';
+import { writeErr, writeOut } from './cli-output.js';
 import { displayPath } from './inputs.js';
 
 
 function say(line: string): void {
-  process.stderr.write(`${line}\n`);
+  writeErr(`${line}\n`);
 }
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
@@ -45,7 +46,7 @@ function report(r: OutputResult, watching: boolean): number {
     case 'stale':
     case 'missing':
       say(`celery-gen: ${shown(r.output)} is ${r.status === 'missing' ? 'missing' : 'out of date'}; run celery-gen again without --check`);
-      process.stdout.write(r.diff ?? '');
+      writeOut(r.diff ?? '');
       return EXIT_STALE;
   }
 }

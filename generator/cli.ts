@@ -8,13 +8,14 @@ import { generateFiles, inspectFiles } from './index.js';
 import { formatTable } from './inspect-table.js';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 import { checkOutput, writeAtomically } from './output-file.js';
+import { exitWhenFlushed, writeErr, writeOut } from './cli-output.js';
 
 export { EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE } from './exit-codes.js';
 
 const BUG_URL = 'https://github.com/celery-gen/celery-gen/issues';
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  for (const d of diagnostics) writeErr(`${formatDiagnostic(d)}\n`);
 }
 
 function runGenerate(o: Options): number {
@@ -26,21 +27,21 @@ function runGenerate(o: Options): number {
   printDiagnostics(result.diagnostics);
   if (result.text === null) return EXIT_BAD_INPUT;
   if (o.out === undefined) {
-    process.stdout.write(result.text);
+    writeOut(result.text);
     return EXIT_OK;
   }
   if (o.check) {
     const { state, diff } = checkOutput(o.out, result.text);
     if (state === 'current') return EXIT_OK;
-    process.stderr.write(`celery-gen: ${o.out} is ${state === 'missing' ? 'missing' : 'out of date'}; run celery-gen again without --check\n`);
-    process.stdout.write(diff);
+    writeErr(`celery-gen: ${o.out} is ${state === 'missing' ? 'missing' : 'out of date'}; run celery-gen again without --check\n`);
+    writeOut(diff);
     return EXIT_STALE;
   }
   try {
     writeAtomically(o.out, result.text);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    process.stderr.write(`celery-gen: error: cannot write ${o.out}: ${code}\n`);
+    writeErr(`celery-gen: error: cannot write ${o.out}: ${code}\n`);
     return EXIT_BAD_INPUT;
   }
   return EXIT_OK;
@@ -51,7 +52,7 @@ function runInspect(o: Options): number {
     ...(o.module === undefined ? {} : { module: o.module }),
     ...(o.root === undefined ? {} : { root: o.root }),
   });
-  process.stdout.write(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatTable(manifest));
+  writeOut(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatTable(manifest));
   printDiagnostics(manifest.diagnostics);
   // inspect is a report: a task whose name= cannot be resolved is listed with a null name
   // and its error, which fails generation but not the report. Other errors still exit 2.
@@ -73,21 +74,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return options.command === 'inspect' ? runInspect(options) : runGenerate(options);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`celery-gen: error: ${err.message}\nRun celery-gen --help for usage.\n`);
+      writeErr(`celery-gen: error: ${err.message}\nRun celery-gen --help for usage.\n`);
       return EXIT_BAD_INPUT;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`celery-gen: internal error: ${message.split('\n')[0]} (this is a bug; please report it with the input file at ${BUG_URL})\n`);
-    if (process.env['CELERY_GEN_DEBUG'] === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    writeErr(`celery-gen: internal error: ${message.split('\n')[0]} (this is a bug; please report it with the input file at ${BUG_URL})\n`);
+    if (process.env['CELERY_GEN_DEBUG'] === '1' && err instanceof Error) writeErr(`${err.stack}\n`);
     return EXIT_BAD_INPUT;
   }
 }
 
 // No top-level await: the built CLI is a CommonJS bundle (see build-cli.ts).
-void main().then((code) => {
-  // Exit once stdout and stderr are flushed: left to wind down by itself, the process
-  // spends tens of milliseconds on idle-time garbage collection of a heap about to vanish.
-  // The exit code is set first, in case a closed stream never calls back.
-  process.exitCode = code;
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-});
+void main().then(exitWhenFlushed);
