@@ -72,8 +72,9 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // __runtimeRequire: the require the bundle runs with, for resolving installed packages
     // (esbuild would read a plain require.resolve as a bundling request).
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href; const __runtimeRequire = require;" },
-    // Bundled: our modules, yargs-parser and handlebars' runtime. tree-sitter (native) and
-    // the full handlebars are loaded through createRequire, out of esbuild's sight; yargs,
+    // Bundled: our modules, handlebars' runtime, and the JavaScript of tree-sitter and
+    // node-gyp-build (see bundleNativeLoaders). The full handlebars is loaded through
+    // createRequire, out of esbuild's sight; yargs,
     // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
     // and chokidar, needed only by config-file commands (cli-config.ts, loaded lazily).
     // module-import.js stays a real ES module beside the bundle: the bundle's own import()

@@ -2,14 +2,13 @@
  * argv → typed CLI options. yargs builds the full parser (commands, strict checks,
  * `--help` with examples, its error messages) from the FLAGS table; loading it costs
  * about 40 ms, a quarter of a whole generate run. The everyday command lines (files,
- * `-o`, `--check`, `inspect --json`, `--module`, `--root`) are parsed by yargs-parser,
- * the parser yargs itself runs, configured from the same table: it loads in under a
- * millisecond. Anything else, including every error and `--help`, goes to full yargs,
- * and a test checks that both agree on every command line the fast path accepts.
+ * `-o`, `--check`, `inspect --json`, `--module`, `--root`) are read by a strict fast path
+ * from the same table, which takes only lines where every token is unambiguous. Anything
+ * else, including every error and `--help`, goes to full yargs, and a test checks that
+ * both agree on every command line the fast path accepts.
  */
-import yargsParser from 'yargs-parser';
 import { printedElsewhere } from './cli-output.js';
-import { EPILOG, EXAMPLES, FLAGS, type CommandName } from './flags.js';
+import { EPILOG, EXAMPLES, FLAGS, type CommandName, type Flag } from './flags.js';
 
 export interface Options {
   readonly command: CommandName;
@@ -63,47 +62,44 @@ function toOptions(command: CommandName, files: readonly unknown[], args: Readon
 /**
  * The fast path: only command lines made of input files and each known flag at most
  * once, in its plain spelling (`-o x`, `--out x`, `--check`), with no value that could
- * be read as something else. `null` means "ask full yargs".
+ * be read as something else. On such a line every token is unambiguous, so it is read
+ * here directly, as yargs would read it (a test checks both agree on every line this
+ * accepts). `null` means "ask full yargs".
  */
 export function parseArgsFast(argv: readonly string[]): Options | null {
   const command: CommandName = argv[0] === 'inspect' ? 'inspect' : 'generate';
   const rest = command === 'inspect' ? argv.slice(1) : argv;
-  const flags = FLAGS.filter((f) => f.commands.includes(command));
-  const byToken = new Map<string, (typeof flags)[number]>();
-  for (const f of flags) {
+  const byToken = new Map<string, Flag>();
+  for (const f of FLAGS) {
+    if (!f.commands.includes(command)) continue;
     byToken.set(`--${f.name}`, f);
     if (f.alias) byToken.set(`-${f.alias}`, f);
   }
   // yargs picks the command from the first word left after flags take their values,
   // so `-o inspect inspect` is an inspect command: such lines go to full yargs.
   if (rest.includes('inspect') || argv.includes('init')) return null;
-  const seen = new Set<string>();
-  let files = 0;
+  const args: Record<string, string | boolean> = {};
+  const files: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
     const flag = byToken.get(token);
     if (flag) {
-      if (seen.has(flag.name)) return null;
-      seen.add(flag.name);
-      if (flag.type === 'string') {
-        const value = rest[++i];
-        if (value === undefined || value === '' || value.startsWith('-')) return null;
+      if (Object.hasOwn(args, flag.name)) return null;
+      if (flag.type === 'boolean') {
+        args[flag.name] = true;
+        continue;
       }
+      const value = rest[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) return null;
+      args[flag.name] = value;
       continue;
     }
     // Other flags, `--`, and words yargs reads as boolean values: full yargs decides.
     if (token === '' || token.startsWith('-') || token === 'true' || token === 'false') return null;
-    files++;
+    files.push(token);
   }
-  if (files === 0) return null;
-  const parsed = yargsParser([...rest], {
-    alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, [f.alias!]])),
-    string: flags.filter((f) => f.type === 'string').map((f) => f.name),
-    boolean: flags.filter((f) => f.type === 'boolean').map((f) => f.name),
-    // As yargs configures it: file names such as `1e3` stay strings.
-    configuration: { 'parse-positional-numbers': false },
-  });
-  return toOptions(command, parsed._, parsed);
+  if (files.length === 0) return null;
+  return toOptions(command, files, args);
 }
 
 /** Full yargs: every command line, `--help` included. Returns HELP_SHOWN after printing help. */

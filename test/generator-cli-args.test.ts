@@ -1,5 +1,5 @@
 /**
- * The CLI's two argv parsers agree: the yargs-parser fast path (everyday command lines,
+ * The CLI's two argv parsers agree: the strict fast path (everyday command lines,
  * no 40 ms yargs load) gives exactly what full yargs gives on every command line it
  * accepts, and it does accept the everyday ones.
  */
