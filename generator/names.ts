@@ -43,13 +43,26 @@ function toCamelCase(name: string): string {
 
 /** Lowercases a leading capital run: `HTTPPing` → `httpPing`, `Add` → `add`, `URL` → `url`. */
 function lowerFirstWord(word: string): string {
-  const run = /^\p{Lu}+/u.exec(word);
-  if (!run) return word;
-  const caps = run[0];
-  if (caps.length === word.length) return word.toLowerCase();
-  if (caps.length === 1) return caps.toLowerCase() + word.slice(1);
+  const length = capitalRun(word);
+  if (length === 0) return word;
+  if (length === word.length) return word.toLowerCase();
+  if (length === 1) return word.slice(0, 1).toLowerCase() + word.slice(1);
   // The last capital starts the next word.
-  return caps.slice(0, -1).toLowerCase() + word.slice(caps.length - 1);
+  return word.slice(0, length - 1).toLowerCase() + word.slice(length - 1);
+}
+
+/**
+ * The length (in UTF-16 units) of the capital letters `word` starts with. On ASCII that
+ * is [A-Z]; the Unicode class \p{Lu} costs a millisecond to compile, a tenth of a small
+ * run's own work, so only a word with other characters in its run pays for it.
+ */
+function capitalRun(word: string): number {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 0x80) return /^\p{Lu}+/u.exec(word)?.[0].length ?? 0;
+    if (c < 0x41 || c > 0x5a) return i;
+  }
+  return word.length;
 }
 
 /** A Python parameter name usable as a TypeScript parameter or tuple label. */

@@ -16,6 +16,12 @@ const CAMEL: [string, string][] = [
   ['echo_int', 'echoInt'],
   ['v2_api', 'v2Api'],
   ['grüßen_sie', 'grüßenSie'],
+  // Capital runs with letters beyond ASCII (the \p{Lu} path).
+  ['ÜBER_task', 'überTask'],
+  ['ÄpfelSorten', 'äpfelSorten'],
+  ['HÉLLOWorld', 'hélloWorld'],
+  ['ABÇdef', 'abÇdef'],
+  ['ÆØÅ', 'æøå'],
 ];
 
 for (const [given, want] of CAMEL) test(`camelCase(${given}) = ${want}`, () => assert.equal(camelCase(given), want));
