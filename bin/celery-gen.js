@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The celery-gen command, kept tiny and CommonJS so it starts fast. Runs the built CLI
 // (dist/generator/cli.bundle.cjs: one file, templates precompiled; `npm run build` makes
-// it) when it exists and is not older than the TypeScript sources next to it (an
+// it) when it exists and is not older than any TypeScript source it was built from (an
 // installed package ships only dist/); otherwise runs the sources through tsx, so a
 // checkout works without a build step.
 //
@@ -13,19 +13,24 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dist = path.join(__dirname, '../dist/generator/cli.bundle.cjs');
-const sources = path.join(__dirname, '../generator');
+const root = path.join(__dirname, '..');
+const dist = path.join(root, 'dist/generator/cli.bundle.cjs');
 
-function distIsCurrent() {
-  let built;
-  try {
-    built = fs.statSync(dist);
-  } catch {
-    return null;
+/**
+ * The bundle's text, or null when, in a checkout, one of the TypeScript
+ * sources it was built from (listed on its first line by build-cli.ts) is newer or gone.
+ * An installed package ships no sources, and one stat tells.
+ */
+function currentBundle(built) {
+  const source = fs.readFileSync(dist, 'utf8');
+  if (!fs.existsSync(path.join(root, 'generator'))) return source;
+  const header = source.slice(0, source.indexOf('\n')).split(' ');
+  if (header.slice(0, 5).join(' ') !== '// celery-gen CLI bundle of:') return null;
+  for (const file of header.slice(5)) {
+    const stat = fs.statSync(path.join(root, file), { throwIfNoEntry: false });
+    if (!stat || stat.mtimeMs > built.mtimeMs) return null;
   }
-  if (!fs.existsSync(sources)) return built;
-  const newer = fs.readdirSync(sources).some((f) => f.endsWith('.ts') && fs.statSync(path.join(sources, f)).mtimeMs > built.mtimeMs);
-  return newer ? null : built;
+  return source;
 }
 
 /** The code cache only saves time: a failure to use it is said on stderr, and the run goes on. */
@@ -33,7 +38,7 @@ function cacheNote(what, file, error) {
   process.stderr.write(`celery-gen: note: cannot ${what} the code cache ${file} (${error.message}); running without it, only slower\n`);
 }
 
-function runCached(stat) {
+function runCached(stat, source) {
   const vm = require('node:vm');
   const { createRequire } = require('node:module');
   const os = require('node:os');
@@ -56,7 +61,6 @@ function runCached(stat) {
     // run goes on without the cache (only slower).
     if (error.code !== 'ENOENT') cacheNote('read', cacheFile, error);
   }
-  const source = fs.readFileSync(dist, 'utf8');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: dist, cachedData });
   const module = { exports: {} };
@@ -76,12 +80,13 @@ function runCached(stat) {
   }
 }
 
-const built = distIsCurrent();
-if (built) {
-  runCached(built);
+const built = fs.statSync(dist, { throwIfNoEntry: false });
+const source = built && currentBundle(built);
+if (source) {
+  runCached(built, source);
 } else {
   import('tsx/esm/api').then(({ register }) => {
     register();
-    return import(require('node:url').pathToFileURL(path.join(sources, 'cli.ts')).href);
+    return import(require('node:url').pathToFileURL(path.join(root, 'generator/cli.ts')).href);
   });
 }

@@ -57,9 +57,29 @@ const bundleNativeLoaders: Plugin = {
   },
 };
 
+/** The first line of the bundle names the sources it was built from; see {@link bundleHeader}. */
+export const SOURCES_HEADER = '// celery-gen CLI bundle of:';
+
+/**
+ * The bundle's first line: the repository's TypeScript sources of every module in it
+ * (dist/generator/cli.js came from generator/cli.ts), so that bin/celery-gen.js in a
+ * checkout can tell when any of them is newer than the bundle.
+ */
+export function bundleHeader(inputs: readonly string[]): string {
+  const sources = inputs
+    .filter((i) => i.startsWith('dist/') && i.endsWith('.js'))
+    .map((i) => `${i.slice('dist/'.length, -'.js'.length)}.ts`)
+    .sort();
+  return `${SOURCES_HEADER} ${sources.join(' ')}`;
+}
+
 if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
   writeFileSync(here(`./${PRECOMPILED_FILE}`), precompiledModule(readTemplateSources()));
-  await build({
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const result = await build({
+    absWorkingDir: root,
+    write: false,
+    metafile: true,
     entryPoints: [here('./cli.js')],
     outfile: here(`./${CLI_BUNDLE}`),
     bundle: true,
@@ -90,4 +110,6 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     plugins: [bundleNativeLoaders],
     logLevel: 'warning',
   });
+  const [output] = result.outputFiles;
+  writeFileSync(here(`./${CLI_BUNDLE}`), `${bundleHeader(Object.keys(result.metafile.inputs))}\n${output!.text}`);
 }

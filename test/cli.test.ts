@@ -3,12 +3,13 @@
  * exit codes, output bytes, atomic writes, --check diffs and diagnostics.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { taskModule } from '../bench/generator.bench.js';
+import { SOURCES_HEADER } from '../generator/build-cli.js';
 import { FIXTURES_DIR, ROOT_DIR } from './support/generator-fixtures.js';
 
 const BIN = join(ROOT_DIR, 'bin/celery-gen.js');
@@ -211,4 +212,43 @@ test('a large module printed to a pipe arrives whole, byte for byte what -o writ
   const file = readFileSync(join(work, 'big.ts'), 'utf8');
   assert.ok(file.length > 1_000_000, `only ${file.length} characters`);
   assert.equal(piped.stdout, file);
+});
+
+test('the launcher runs the bundle only while every source it was built from (runtime/ included) is older than it', () => {
+  // A checkout-shaped copy: the launcher and the built dist/, and each source the bundle's
+  // first line lists, dated before the bundle. generator/cli.ts, if the launcher falls
+  // back to the sources, only says so.
+  const bundle = join(ROOT_DIR, 'dist/generator/cli.bundle.cjs');
+  if (!existsSync(bundle)) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT_DIR, stdio: 'pipe' });
+  const header = readFileSync(bundle, 'utf8').split('\n', 1)[0]!;
+  assert.ok(header.startsWith(`${SOURCES_HEADER} `), header);
+  const sources = header.slice(SOURCES_HEADER.length + 1).split(' ');
+  assert.ok(sources.includes('generator/cli.ts') && sources.some((s) => s.startsWith('runtime/')), header);
+
+  const dir = mkdtempSync(join(work, 'checkout-'));
+  cpSync(join(ROOT_DIR, 'bin'), join(dir, 'bin'), { recursive: true });
+  cpSync(join(ROOT_DIR, 'dist'), join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
+  cpSync(join(ROOT_DIR, 'templates'), join(dir, 'templates'), { recursive: true });
+  symlinkSync(join(ROOT_DIR, 'node_modules'), join(dir, 'node_modules'));
+  const built = statSync(join(dir, 'dist/generator/cli.bundle.cjs')).mtime;
+  const before = new Date(built.getTime() - 60_000);
+  for (const s of sources) {
+    mkdirSync(dirname(join(dir, s)), { recursive: true });
+    writeFileSync(join(dir, s), s === 'generator/cli.ts' ? "console.log('ran the sources');\n" : '');
+    utimesSync(join(dir, s), before, before);
+  }
+  writeFileSync(join(dir, 'tasks.py'), taskModule(2));
+  const launch = (out: string) => spawnSync(process.execPath, [join(dir, 'bin/celery-gen.js'), 'tasks.py', '-o', out], { cwd: dir, encoding: 'utf8' });
+
+  const fresh = launch('fresh.ts');
+  assert.equal(fresh.status, 0, fresh.stderr);
+  assert.ok(existsSync(join(dir, 'fresh.ts')), 'the bundle did not run');
+
+  const runtimeSource = sources.find((s) => s.startsWith('runtime/'))!;
+  const later = new Date(built.getTime() + 60_000);
+  utimesSync(join(dir, runtimeSource), later, later);
+  const stale = launch('stale.ts');
+  assert.equal(stale.status, 0, stale.stderr);
+  assert.equal(stale.stdout, 'ran the sources\n', `edited ${runtimeSource}, yet the bundle ran`);
+  assert.ok(!existsSync(join(dir, 'stale.ts')));
 });
