@@ -26,7 +26,7 @@ export function evaluate(expr: ConstExpr, module: string, scope: Scope, depth = 
     case 'literal':
       return { ok: true, value: expr.value };
     case 'name': {
-      const binding = scope.resolve(module, expr.name);
+      const binding = scope.resolve(module, expr.name, 'value');
       if (!binding || binding.kind !== 'constant') return fail;
       const inner = evaluate(binding.expr, binding.module.module, scope, depth + 1);
       if (!inner.ok) return inner.culprit === binding.expr ? fail : inner;

@@ -20,6 +20,13 @@ export type Binding =
 /** Re-export chains longer than this are cycles (`a` imports from `b` imports from `a`). */
 const MAX_HOPS = 64;
 
+/**
+ * What a lookup is for. `X = Y` binds a name Python uses either way: as a type alias where
+ * a type is written, as a constant where a value is (`QUEUE = DEFAULT_QUEUE`), so a
+ * lookup for a value finds the constant first.
+ */
+export type Wanted = 'type' | 'value';
+
 export class Scope {
   readonly #modules: ReadonlyMap<string, ExtractedModule>;
 
@@ -32,23 +39,23 @@ export class Scope {
   }
 
   /** What `dotted`, written in module `from`, refers to; null for a name the module does not bind. */
-  resolve(from: string, dotted: string): Binding | null {
+  resolve(from: string, dotted: string, wanted: Wanted = 'type'): Binding | null {
     const m = this.#modules.get(from);
-    return m ? this.#lookup(m, dotted.split('.'), 0) : null;
+    return m ? this.#lookup(m, dotted.split('.'), 0, wanted) : null;
   }
 
   /** What an absolute dotted name refers to: the longest prefix that is a module read, then names inside it. */
-  resolveAbsolute(dotted: string, hops = 0): Binding | null {
+  resolveAbsolute(dotted: string, hops = 0, wanted: Wanted = 'type'): Binding | null {
     const parts = dotted.split('.');
     for (let i = parts.length; i >= 1; i--) {
       const m = this.#modules.get(parts.slice(0, i).join('.'));
       if (!m) continue;
-      return i === parts.length ? { kind: 'module', module: m } : this.#lookup(m, parts.slice(i), hops + 1);
+      return i === parts.length ? { kind: 'module', module: m } : this.#lookup(m, parts.slice(i), hops + 1, wanted);
     }
     return { kind: 'external', name: dotted };
   }
 
-  #lookup(m: ExtractedModule, parts: readonly string[], hops: number): Binding | null {
+  #lookup(m: ExtractedModule, parts: readonly string[], hops: number, wanted: Wanted): Binding | null {
     if (hops > MAX_HOPS || parts.length === 0) return null;
     const [head, ...rest] = parts as [string, ...string[]];
     // A class attribute (`Queues.REPORTS`) is recorded under its dotted name.
@@ -56,6 +63,7 @@ export class Scope {
       const attr = `${head}.${rest[0]}`;
       if (Object.hasOwn(m.constants, attr)) return { kind: 'constant', module: m, name: attr, expr: m.constants[attr]!, rest: rest.slice(1) };
     }
+    if (wanted === 'value' && Object.hasOwn(m.constants, head)) return { kind: 'constant', module: m, name: head, expr: m.constants[head]!, rest };
     const cls = m.classes.find((c) => c.name === head);
     if (cls && rest.length === 0) return { kind: 'class', module: m, cls };
     const alias = m.aliases.find((a) => a.name === head);
@@ -65,14 +73,14 @@ export class Scope {
       if (def) return { kind: 'classdef', module: m, def };
     }
     if (Object.hasOwn(m.constants, head) && !cls) return { kind: 'constant', module: m, name: head, expr: m.constants[head]!, rest };
-    if (Object.hasOwn(m.imports, head)) return this.resolveAbsolute([m.imports[head]!, ...rest].join('.'), hops + 1);
+    if (Object.hasOwn(m.imports, head)) return this.resolveAbsolute([m.imports[head]!, ...rest].join('.'), hops + 1, wanted);
     // A submodule of a package, bound once imported anywhere (`proj.billing` after `import proj.billing.tasks`).
     const sub = this.#modules.get(`${m.module}.${head}`);
-    if (sub) return rest.length === 0 ? { kind: 'module', module: sub } : this.#lookup(sub, rest, hops + 1);
+    if (sub) return rest.length === 0 ? { kind: 'module', module: sub } : this.#lookup(sub, rest, hops + 1, wanted);
     for (const star of m.starImports) {
       const target = this.#modules.get(star);
       if (!target || !exports(target, head)) continue;
-      const found = this.#lookup(target, parts, hops + 1);
+      const found = this.#lookup(target, parts, hops + 1, wanted);
       if (found) return found;
     }
     return null;
