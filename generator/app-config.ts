@@ -2,8 +2,11 @@
  * The Celery app's routing configuration, read from the modules a run followed: the
  * `Celery(...)` app (also behind `proj/__init__.py` → `proj/celery.py`), its
  * `task_default_queue` and literal `task_routes` from `app.conf.task_routes = ...`,
- * `app.conf.update(...)` and a module named by `app.config_from_object(...)`. Explicit
- * `app.conf` changes win over the config module, as Celery's settings do.
+ * `app.conf.update(...)` and the module or class given to `app.config_from_object(...)`
+ * (for `'django.conf:settings'`, the module DJANGO_SETTINGS_MODULE names), under the
+ * names Celery looks up: `namespace='CELERY'` reads `CELERY_TASK_ROUTES`, and Celery 3's
+ * `CELERY_ROUTES` still counts. Explicit `app.conf` changes win over the config object,
+ * as Celery's settings do. A config object that cannot be found is a warning at it.
  */
 import type { TaskRoutes } from '../runtime/client/routes.js';
 import { type Diagnostic, excerpt } from './diagnostics.js';
@@ -28,21 +31,56 @@ interface Located {
   readonly module: ExtractedModule;
 }
 
-/** Config module names given to `config_from_object`, so project.ts can read them too. */
+/** The module behind `config_from_object('django.conf:settings')`: DJANGO_SETTINGS_MODULE as this module sets it. */
+function djangoSettingsModule(m: ExtractedModule): ConstExpr | null {
+  let value: ConstExpr | null = null;
+  for (const s of m.appStatements) if (s.kind === 'environ' && s.key === 'DJANGO_SETTINGS_MODULE') value = s.value;
+  return value;
+}
+
+/** `'proj.celeryconfig'` → that module; `'django.conf:settings'` → the Django settings module; `'mod:attr'` → `mod.attr`. */
+function configObjectName(written: string, m: ExtractedModule): { name: string } | { django: ConstExpr | null } {
+  const [mod, attr] = written.split(':', 2) as [string, string | undefined];
+  if (mod === 'django.conf' && (attr === 'settings' || attr === undefined)) return { django: djangoSettingsModule(m) };
+  if (written === 'django.conf.settings') return { django: djangoSettingsModule(m) };
+  return { name: attr === undefined ? mod : `${mod}.${attr}` };
+}
+
+/** Config module names given to `config_from_object` (the Django settings module for `'django.conf:settings'`), so project.ts reads them too. */
 export function configModules(m: ExtractedModule): string[] {
   const out: string[] = [];
   for (const s of m.appStatements) {
-    if (s.kind === 'config-from-object' && s.value.kind === 'literal' && typeof s.value.value === 'string') out.push(s.value.value.split(':')[0]!);
+    if (s.kind !== 'config-from-object' || s.value.kind !== 'literal' || typeof s.value.value !== 'string') continue;
+    const target = configObjectName(s.value.value, m);
+    if ('name' in target) out.push(target.name);
+    else if (target.django?.kind === 'literal' && typeof target.django.value === 'string') out.push(target.django.value);
   }
   return out;
 }
+
+/** The setting names Celery looks up for `key`, in its order: the namespaced name, the name itself, the pre-4.0 name. */
+export function settingNames(key: SettingKey, namespace: string | null): string[] {
+  const names = [key, OLD_NAMES[key]];
+  if (namespace === null) return names;
+  // Celery's ConfigurationView: prefix = namespace.rstrip('_') + '_', matched to its case.
+  const prefix = `${namespace.replace(/_+$/, '')}_`;
+  const upper = prefix !== prefix.toLowerCase() && prefix === prefix.toUpperCase();
+  const namespaced = `${prefix}${key}`;
+  return [upper ? namespaced.toUpperCase() : namespaced.toLowerCase(), ...names];
+}
+
+type SettingKey = 'task_routes' | 'task_default_queue';
+const SETTING_KEYS: readonly SettingKey[] = ['task_routes', 'task_default_queue'];
+/** Celery 3's names, which Celery 5 still reads (celery/app/defaults.py: `celery_{0}`). */
+const OLD_NAMES: Readonly<Record<SettingKey, string>> = { task_routes: 'CELERY_ROUTES', task_default_queue: 'CELERY_DEFAULT_QUEUE' };
 
 /** Finds the app among `modules` (in the order read) and its routing settings. */
 export function readAppConfig(modules: readonly ExtractedModule[], scope: Scope): AppConfig {
   const diagnostics: Diagnostic[] = [];
   const appModule = modules.find((m) => m.appStatements.some((s) => s.kind === 'app'));
   if (!appModule) return { defaultQueue: null, routes: [], diagnostics };
-  const appVar = appModule.appStatements.find((s) => s.kind === 'app')!.variable;
+  const app = appModule.appStatements.find((s) => s.kind === 'app')!;
+  const appVar = app.variable;
   /** Whether `variable`, in module `m`, is the app (defined there or imported from its module). */
   const isApp = (m: ExtractedModule, variable: string): boolean => {
     if (m === appModule) return variable === appVar;
@@ -53,21 +91,35 @@ export function readAppConfig(modules: readonly ExtractedModule[], scope: Scope)
   const changes: [string, Located][] = [];
   for (const m of modules) {
     for (const s of m.appStatements) {
-      if (s.kind === 'app' || !isApp(m, s.variable)) continue;
+      if (s.kind === 'app' || s.kind === 'environ' || !isApp(m, s.variable)) continue;
       if (s.kind === 'conf') changes.push([s.key, { expr: s.value, module: m }]);
       else fromObject(s, m);
     }
   }
   function fromObject(s: Extract<AppStatement, { kind: 'config-from-object' }>, m: ExtractedModule): void {
-    let config: ExtractedModule | undefined;
-    if (s.value.kind === 'literal' && typeof s.value.value === 'string') config = scope.module(s.value.value.split(':')[0]!);
-    else if (s.value.kind === 'name') {
-      const b = scope.resolve(m.module, s.value.name);
-      if (b?.kind === 'module') config = b.module;
+    const target = configTarget(s.value, m, scope);
+    if ('why' in target) {
+      diagnostics.push(warnAt({ expr: s.value, module: m }, `${target.why}; its task_routes and task_default_queue are not read (give them to the TypeScript app as taskRoutes and defaultQueue)`));
+      return;
     }
-    if (!config) return;
-    for (const key of ['task_routes', 'task_default_queue', 'CELERY_TASK_ROUTES', 'CELERY_DEFAULT_QUEUE']) {
-      if (Object.hasOwn(config.constants, key)) settings.set(key.startsWith('CELERY_') ? (key === 'CELERY_DEFAULT_QUEUE' ? 'task_default_queue' : 'task_routes') : key, { expr: config.constants[key]!, module: config });
+    const namespaceExpr = s.namespace ?? app.namespace;
+    let namespace: string | null = null;
+    if (namespaceExpr) {
+      const v = evaluate(namespaceExpr, (s.namespace ? m : appModule!).module, scope);
+      if (v.ok && typeof v.value === 'string') namespace = v.value;
+      else if (!(v.ok && v.value === null)) {
+        diagnostics.push(warnAt({ expr: namespaceExpr, module: s.namespace ? m : appModule! }, `namespace '${excerpt(namespaceExpr.text)}' cannot be resolved; the config's task_routes and task_default_queue are not read`));
+        return;
+      }
+    }
+    for (const key of SETTING_KEYS) {
+      for (const name of settingNames(key, namespace)) {
+        const b = scope.resolve(target.module.module, `${target.qualifier}${name}`, 'value');
+        if (b?.kind === 'constant' && b.rest.length === 0) {
+          settings.set(key, { expr: b.expr, module: b.module });
+          break;
+        }
+      }
     }
   }
   for (const [key, located] of changes) settings.set(key, located);
@@ -93,6 +145,35 @@ export function readAppConfig(modules: readonly ExtractedModule[], scope: Scope)
   return { defaultQueue, routes, diagnostics };
 }
 
+/**
+ * What `config_from_object(value)` reads settings from: a module read (`qualifier` empty) or
+ * a class in one (`qualifier` 'Config.'), or why it cannot be told.
+ */
+function configTarget(value: ConstExpr, m: ExtractedModule, scope: Scope): { module: ExtractedModule; qualifier: string } | { why: string } {
+  let binding: ReturnType<Scope['resolve']>;
+  if (value.kind === 'literal' && typeof value.value === 'string') {
+    const target = configObjectName(value.value, m);
+    if ('django' in target) {
+      const settings = target.django;
+      if (settings === null) return { why: `the Django settings module behind '${excerpt(value.value)}' is not named in ${m.file} (no os.environ.setdefault('DJANGO_SETTINGS_MODULE', ...))` };
+      const name = evaluate(settings, m.module, scope);
+      if (!name.ok || typeof name.value !== 'string') return { why: `DJANGO_SETTINGS_MODULE '${excerpt(settings.text)}' cannot be resolved` };
+      const module = scope.module(name.value);
+      return module ? { module, qualifier: '' } : { why: `the Django settings module '${name.value}' was not found under the import root` };
+    }
+    binding = scope.resolveAbsolute(target.name);
+  } else if (value.kind === 'name') {
+    binding = scope.resolve(m.module, value.name);
+  } else {
+    return { why: `config object '${excerpt(value.text)}' cannot be resolved` };
+  }
+  if (binding?.kind === 'module') return { module: binding.module, qualifier: '' };
+  if (binding?.kind === 'classdef') return { module: binding.module, qualifier: `${binding.def.name}.` };
+  if (binding?.kind === 'class') return { module: binding.module, qualifier: `${binding.cls.name}.` };
+  const written = value.kind === 'literal' && typeof value.value === 'string' ? value.value : value.text;
+  return { why: `config object '${excerpt(written)}' is not a module or class among the modules read` };
+}
+
 /** The runtime's shape of the routes read. */
 export function taskRoutes(config: AppConfig): TaskRoutes {
   return config.routes.map((r) => r.map(([k, v]) => [k, v] as const));
@@ -102,7 +183,7 @@ export function taskRoutes(config: AppConfig): TaskRoutes {
 function deref(located: Located, scope: Scope, depth = 0): Located {
   const { expr, module } = located;
   if (expr.kind !== 'name' || depth > 64) return located;
-  const b = scope.resolve(module.module, expr.name);
+  const b = scope.resolve(module.module, expr.name, 'value');
   return b?.kind === 'constant' && b.rest.length === 0 ? deref({ expr: b.expr, module: b.module }, scope, depth + 1) : located;
 }
 

@@ -222,10 +222,12 @@ class ModuleExtractor {
       const type = expr.childForFieldName('type');
       if (right) this.findRegistrations(right);
       if (left && right && left.type === 'attribute') this.confAssignment(left, right, src);
+      if (left && right && left.type === 'subscript') this.environAssignment(left, right, src);
       if (!left || left.type !== 'identifier' || !right) return;
       this.constants[left.text] = this.constExpr(right, src);
       if (right.type === 'call' && /(^|\.)Celery$/.test(this.canonical(right.childForFieldName('function')?.text ?? ''))) {
-        this.appStatements.push({ kind: 'app', variable: left.text, span: this.span(src, left) });
+        const namespace = keywordArgument(right, 'namespace');
+        this.appStatements.push({ kind: 'app', variable: left.text, span: this.span(src, left), namespace: namespace && this.constExpr(namespace, src) });
       }
       const isTypeAlias = type !== null && /(^|\.)TypeAlias$/.test(type.text.trim());
       if (right.type === 'call') {
@@ -252,7 +254,16 @@ class ModuleExtractor {
     if (m) this.appStatements.push({ kind: 'conf', variable: m[1]!, key: m[2]!, value: this.constExpr(right, src) });
   }
 
-  /** `app.conf.update(task_routes=..., ...)` or `update({...})`, and `app.config_from_object('mod')`. */
+  /** `os.environ['KEY'] = value`. */
+  environAssignment(left: PyNode, right: PyNode, src: Source): void {
+    const target = left.childForFieldName('value');
+    const key = left.childForFieldName('subscript');
+    if (!target || !key || this.canonical(target.text.replace(/\s+/g, '')) !== 'os.environ') return;
+    const k = this.constExpr(key, src);
+    if (k.kind === 'literal' && typeof k.value === 'string') this.appStatements.push({ kind: 'environ', key: k.value, value: this.constExpr(right, src) });
+  }
+
+  /** `app.conf.update(task_routes=..., ...)` or `update({...})`, `app.config_from_object('mod')`, and `os.environ.setdefault('KEY', value)`. */
   confCall(call: PyNode, src: Source): void {
     const fn = call.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '';
     const args = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a) => a.type !== 'comment');
@@ -275,7 +286,13 @@ class ModuleExtractor {
     }
     const fromObject = /^(\w+)\.config_from_object$/.exec(fn);
     if (fromObject && args[0] && args[0].type !== 'keyword_argument') {
-      this.appStatements.push({ kind: 'config-from-object', variable: fromObject[1]!, value: this.constExpr(args[0], src) });
+      const namespace = keywordArgument(call, 'namespace');
+      this.appStatements.push({ kind: 'config-from-object', variable: fromObject[1]!, value: this.constExpr(args[0], src), namespace: namespace && this.constExpr(namespace, src) });
+      return;
+    }
+    if (this.canonical(fn) === 'os.environ.setdefault' && args.length === 2 && args.every((a) => a.type !== 'keyword_argument')) {
+      const key = this.constExpr(args[0]!, src);
+      if (key.kind === 'literal' && typeof key.value === 'string') this.appStatements.push({ kind: 'environ', key: key.value, value: this.constExpr(args[1]!, src) });
     }
   }
 
@@ -911,6 +928,14 @@ function decoratorTarget(d: PyNode): string {
   if (!expr) return '';
   const target = expr.type === 'call' ? expr.childForFieldName('function') : expr;
   return target?.text.replace(/\s+/g, '') ?? '';
+}
+
+/** The value node of keyword argument `name` in `call`, or null. */
+function keywordArgument(call: PyNode, name: string): PyNode | null {
+  for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {
+    if (a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+  }
+  return null;
 }
 
 /** `field(...)`/`Field(...)` defaults: required unless given `default`/`default_factory` (or a positional default). */

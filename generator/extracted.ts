@@ -58,12 +58,17 @@ export type ConstExpr = (
 
 /** A statement that configures a Celery app (app-config.ts reads these). */
 export type AppStatement =
-  /** `app = Celery(...)`. */
-  | { readonly kind: 'app'; readonly variable: string; readonly span: Span }
+  /** `app = Celery(...)`; `namespace` is its `namespace=` (the settings' key prefix). */
+  | { readonly kind: 'app'; readonly variable: string; readonly span: Span; readonly namespace: ConstExpr | null }
   /** `app.conf.<key> = value`, or a key of `app.conf.update(...)`. */
   | { readonly kind: 'conf'; readonly variable: string; readonly key: string; readonly value: ConstExpr }
-  /** `app.config_from_object('proj.celeryconfig')`. */
-  | { readonly kind: 'config-from-object'; readonly variable: string; readonly value: ConstExpr };
+  /** `app.config_from_object('proj.celeryconfig', namespace='CELERY')`. */
+  | { readonly kind: 'config-from-object'; readonly variable: string; readonly value: ConstExpr; readonly namespace: ConstExpr | null }
+  /**
+   * `os.environ.setdefault('KEY', value)` or `os.environ['KEY'] = value` at import time:
+   * DJANGO_SETTINGS_MODULE names the module behind `config_from_object('django.conf:settings')`.
+   */
+  | { readonly kind: 'environ'; readonly key: string; readonly value: ConstExpr };
 
 export interface ExtractedParam {
   readonly name: string;
