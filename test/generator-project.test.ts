@@ -126,6 +126,21 @@ describe('following imports', () => {
       ],
     );
   });
+
+  test('a name bound to another name (QUEUE = BASE) is a constant where a value is written and an alias where a type is', () => {
+    const dir = project({
+      'c/__init__.py': '',
+      'c/constants.py': "BASE = 'reports'\nQUEUE = BASE\nNAME = QUEUE\nOrderId = int\n",
+      'c/tasks.py':
+        'from celery import shared_task\nfrom c.constants import QUEUE, NAME, OrderId\n' +
+        "@shared_task(queue=QUEUE, name=NAME + '.run')\ndef run(order: OrderId) -> OrderId: ...\n",
+    });
+    const r = generateFiles(['c/tasks.py'], { cwd: dir });
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.manifest.tasks[0]!.options['queue'], 'reports');
+    assert.equal(r.manifest.tasks[0]!.name, 'reports.run');
+    assert.equal(r.manifest.tasks[0]!.params[0]!.tsType, 'number');
+  });
 });
 
 test('a syntax error in a followed module is a warning there; a relative import above the top package is ignored', () => {
@@ -217,6 +232,126 @@ describe('app configuration', () => {
     const r = generateFiles(['svc/tasks.py'], { cwd: dir });
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.manifest.tasks[0]!.route, { queue: 'ci' });
+  });
+
+  test("Django: 'django.conf:settings' with namespace='CELERY' reads CELERY_TASK_ROUTES from the module DJANGO_SETTINGS_MODULE names, through its star imports", () => {
+    const dir = project({
+      'proj/__init__.py': 'from .celery import app as celery_app\n\n__all__ = ("celery_app",)\n',
+      'proj/celery.py': [
+        'import os',
+        'from celery import Celery',
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings.production')",
+        "app = Celery('proj')",
+        "app.config_from_object('django.conf:settings', namespace='CELERY')",
+        'app.autodiscover_tasks()',
+        '',
+      ].join('\n'),
+      'proj/settings/__init__.py': '',
+      'proj/settings/base.py': "INSTALLED_APPS = ['proj.orders']\nCELERY_TASK_ROUTES = {'proj.orders.tasks.*': {'queue': 'orders'}}\n# Without the namespace, Celery would read this one instead:\ntask_routes = {'proj.orders.tasks.*': {'queue': 'unprefixed'}}\n",
+      'proj/settings/production.py': "from .base import *  # noqa\nCELERY_TASK_DEFAULT_QUEUE = 'web'\n",
+      'proj/orders/__init__.py': '',
+      'proj/orders/tasks.py': 'from celery import shared_task\n@shared_task\ndef ship(order_id: int) -> None: ...\n',
+    });
+    const r = generateFiles(['proj/orders/tasks.py'], { cwd: dir });
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.manifest.defaultQueue, 'web');
+    assert.deepEqual(r.manifest.tasks[0]!.route, { queue: 'orders' });
+    assert.ok(r.filesRead.some((f) => f.endsWith(join('proj', 'settings', 'production.py'))));
+  });
+
+  test("Celery's own lookup order: namespaced name, then the plain name, then Celery 3's name; a lower-case namespace reads lower-case names", async () => {
+    const { settingNames } = await import('../generator/app-config.js');
+    assert.deepEqual(settingNames('task_routes', 'CELERY'), ['CELERY_TASK_ROUTES', 'task_routes', 'CELERY_ROUTES']);
+    assert.deepEqual(settingNames('task_default_queue', 'CELERY__'), ['CELERY_TASK_DEFAULT_QUEUE', 'task_default_queue', 'CELERY_DEFAULT_QUEUE']);
+    assert.deepEqual(settingNames('task_routes', 'svc'), ['svc_task_routes', 'task_routes', 'CELERY_ROUTES']);
+    assert.deepEqual(settingNames('task_routes', null), ['task_routes', 'CELERY_ROUTES']);
+    const dir = project({
+      'app.py': "from celery import Celery\napp = Celery('a', namespace='svc')\napp.config_from_object('conf')\n",
+      'conf.py': "svc_task_routes = {'tasks.*': 'svc-q'}\nCELERY_DEFAULT_QUEUE = 'old-style'\n",
+      'tasks.py': 'from app import app\n@app.task\ndef a() -> None: ...\n',
+    });
+    const r = generateFiles(['tasks.py'], { cwd: dir, root: '.' });
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.manifest.tasks[0]!.route, { queue: 'svc-q' });
+    assert.equal(r.manifest.defaultQueue, 'old-style');
+  });
+
+  test('a config class, by name and by import string', () => {
+    const dir = project({
+      'app.py': "from celery import Celery\nfrom config import Config\napp = Celery('a')\napp.config_from_object(Config)\n",
+      'config.py': "class Config:\n    task_routes = {'tasks.a': 'from-class'}\n    task_default_queue = 'cls'\n",
+      'app2.py': "from celery import Celery\napp = Celery('b')\napp.config_from_object('config:Config')\n",
+      'tasks.py': 'from app import app\n@app.task\ndef a() -> None: ...\n',
+      'tasks2.py': 'from app2 import app\n@app.task\ndef a() -> None: ...\n',
+    });
+    for (const input of ['tasks.py', 'tasks2.py']) {
+      const r = generateFiles([input], { cwd: dir, root: '.' });
+      assert.deepEqual(r.diagnostics, [], input);
+      assert.equal(r.manifest.defaultQueue, 'cls', input);
+      assert.deepEqual(r.manifest.tasks[0]!.route, input === 'tasks.py' ? { queue: 'from-class' } : null, input);
+    }
+  });
+
+  test('--app names the app module when no input imports it (Django apps with shared_task): proj, then proj.celery, as celery -A looks', () => {
+    const files = {
+      'manage.py': "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+      'proj/__init__.py': '',
+      'proj/celery.py':
+        "import os\nfrom celery import Celery\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\napp = Celery('proj')\napp.config_from_object('django.conf:settings', namespace='CELERY')\n",
+      'proj/settings.py': "CELERY_TASK_ROUTES = {'orders.tasks.*': {'queue': 'orders'}}\n",
+      'orders/__init__.py': '',
+      'orders/tasks.py': 'from celery import shared_task\n@shared_task\ndef ship(order_id: int) -> None: ...\n',
+    };
+    const dir = project(files);
+    const without = generateFiles(['orders/tasks.py'], { cwd: dir });
+    assert.deepEqual(without.diagnostics, []);
+    assert.equal(without.manifest.tasks[0]!.route, null);
+    const withApp = generateFiles(['orders/tasks.py'], { cwd: dir, app: 'proj' });
+    assert.deepEqual(withApp.diagnostics, []);
+    assert.deepEqual(withApp.manifest.tasks[0]!.route, { queue: 'orders' });
+    assert.ok(withApp.filesRead.some((f) => f.endsWith(join('proj', 'settings.py'))));
+    // The CLI's -A, and a config's per-output `app`, say the same.
+    const cli = spawnSync(process.execPath, [BIN, 'orders/tasks.py', '-A', 'proj'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /route: \{ queue: 'orders' \}/);
+    writeFileSync(join(dir, 'celery-gen.config.json'), JSON.stringify({ outputs: [{ output: 'out.ts', inputs: ['orders/tasks.py'], app: 'proj.celery' }] }));
+    const viaConfig = spawnSync(process.execPath, [BIN], { cwd: dir, encoding: 'utf8' });
+    assert.equal(viaConfig.status, 0, viaConfig.stderr);
+    assert.match(readFileSync(join(dir, 'out.ts'), 'utf8'), /route: \{ queue: 'orders' \}/);
+  });
+
+  test('--app naming no module is an error at the first input, and nothing is generated', () => {
+    const dir = project({ 'tasks.py': 'from celery import shared_task\n@shared_task\ndef a() -> None: ...\n' });
+    const r = generateFiles(['tasks.py'], { cwd: dir, root: '.', app: 'nowhere' });
+    assert.equal(r.text, null);
+    assert.deepEqual(r.diagnostics.map((d) => [d.file, d.severity, d.code]), [['tasks.py', 'error', 'app-not-found']]);
+    assert.match(r.diagnostics[0]!.message, /--app nowhere: neither nowhere nor nowhere\.celery is a module under the import root \(\.\)/);
+  });
+
+  test('a config object that cannot be found is a warning at it, never a silent drop', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { 'app.py': "from celery import Celery\napp = Celery('a')\napp.config_from_object('django.conf:settings', namespace='CELERY')\n" },
+        /the Django settings module behind 'django\.conf:settings' is not named in app\.py \(no os\.environ\.setdefault\('DJANGO_SETTINGS_MODULE', \.\.\.\)\); its task_routes and task_default_queue are not read/,
+      ],
+      [
+        { 'app.py': "import os\nfrom celery import Celery\nos.environ['DJANGO_SETTINGS_MODULE'] = 'site.settings'\napp = Celery('a')\napp.config_from_object('django.conf:settings')\n" },
+        /the Django settings module 'site\.settings' was not found under the import root/,
+      ],
+      [{ 'app.py': "from celery import Celery\napp = Celery('a')\napp.config_from_object('celeryconfig')\n" }, /config object 'celeryconfig' is not a module or class among the modules read/],
+      [{ 'app.py': "from celery import Celery\napp = Celery('a')\napp.config_from_object(load())\n" }, /config object 'load\(\)' cannot be resolved/],
+    ];
+    for (const [files, message] of cases) {
+      const dir = project({ ...files, 'tasks.py': 'from app import app\n@app.task\ndef a() -> None: ...\n' });
+      const r = generateFiles(['tasks.py'], { cwd: dir, root: '.' });
+      assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+      const [d] = r.diagnostics;
+      assert.equal(d!.severity, 'warning');
+      assert.equal(d!.file, 'app.py');
+      assert.equal(d!.line, files['app.py']!.split('\n').findIndex((l) => l.includes('config_from_object')) + 1);
+      assert.match(d!.message, message);
+      assert.ok(r.text !== null, 'a warning must not stop generation');
+    }
   });
 });
 
