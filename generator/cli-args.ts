@@ -18,6 +18,7 @@ export interface Options {
   readonly json: boolean;
   readonly module?: string;
   readonly root?: string;
+  readonly app?: string;
   /** Set only when given, so everyday command lines keep their small shape. */
   readonly config?: string;
   readonly watch?: true;
@@ -36,6 +37,7 @@ function toOptions(command: CommandName, files: readonly unknown[], args: Readon
   const out = str(args['out']);
   const module = str(args['module']);
   const root = str(args['root']);
+  const app = str(args['app']);
   const config = str(args['config']);
   const pattern = str(args['pattern']);
   const options: Options = {
@@ -46,6 +48,7 @@ function toOptions(command: CommandName, files: readonly unknown[], args: Readon
     ...(out === undefined ? {} : { out }),
     ...(module === undefined ? {} : { module }),
     ...(root === undefined ? {} : { root }),
+    ...(app === undefined ? {} : { app }),
     ...(config === undefined ? {} : { config }),
     ...(args['watch'] === true ? { watch: true as const } : {}),
     ...(args['force'] === true ? { force: true as const } : {}),

@@ -58,7 +58,7 @@ export async function runConfigCommand(o: Options, generateFiles: GenerateFiles)
   let options: ProjectOptions;
   let configPath: string | undefined;
   await loadGlobber();
-  const overrides = { ...(o.root === undefined ? {} : { root: o.root }), ...(o.module === undefined ? {} : { module: o.module }) };
+  const overrides = { ...(o.root === undefined ? {} : { root: o.root }), ...(o.module === undefined ? {} : { module: o.module }), ...(o.app === undefined ? {} : { app: o.app }) };
   if (o.files.length > 0) {
     // `files -o out --watch`: the command line as a one-output config, module names as without --watch.
     config = { outputs: [{ output: o.out!, inputs: o.files.map((f) => globOfPath(displayPath(f))) }] };

@@ -23,6 +23,7 @@ function runGenerate(o: Options): number {
     ...(o.out === undefined ? {} : { out: o.out }),
     ...(o.module === undefined ? {} : { module: o.module }),
     ...(o.root === undefined ? {} : { root: o.root }),
+    ...(o.app === undefined ? {} : { app: o.app }),
   });
   printDiagnostics(result.diagnostics);
   if (result.text === null) return EXIT_BAD_INPUT;
@@ -51,6 +52,7 @@ function runInspect(o: Options): number {
   const { manifest } = inspectFiles(o.files, {
     ...(o.module === undefined ? {} : { module: o.module }),
     ...(o.root === undefined ? {} : { root: o.root }),
+    ...(o.app === undefined ? {} : { app: o.app }),
   });
   writeOut(o.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatTable(manifest));
   printDiagnostics(manifest.diagnostics);

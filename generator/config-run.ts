@@ -25,7 +25,7 @@ export interface ProjectOptions {
   /** Write outputs whose bytes changed; `false` only returns the texts. @default true */
   readonly write?: boolean;
   /** Options that override every output's (the CLI flags); `root` is relative to `cwd`. */
-  readonly overrides?: { readonly root?: string; readonly module?: string };
+  readonly overrides?: { readonly root?: string; readonly module?: string; readonly app?: string };
   /** @internal Module names from the `__init__.py` files above each input (the CLI's `files -o out --watch`), not from a root. */
   readonly inferModules?: boolean;
   /** @internal Extractions kept between watch runs. */
@@ -62,6 +62,7 @@ export interface PlannedOutput {
   readonly inputs: readonly string[];
   readonly root?: string;
   readonly module?: string;
+  readonly app?: string;
   /** Globs that matched nothing. */
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -108,7 +109,8 @@ export function planOutputs(config: CeleryGenConfig, options: ProjectOptions = {
     });
     const root = overrideRoot !== undefined ? resolve(cwd, overrideRoot) : options.inferModules ? undefined : resolve(dir, o.root ?? config.root ?? '.');
     const module = options.overrides?.module ?? o.module;
-    return { index, output: resolve(dir, o.output), inputs, ...(root === undefined ? {} : { root }), ...(module === undefined ? {} : { module }), diagnostics };
+    const app = options.overrides?.app ?? o.app;
+    return { index, output: resolve(dir, o.output), inputs, ...(root === undefined ? {} : { root }), ...(module === undefined ? {} : { module }), ...(app === undefined ? {} : { app }), diagnostics };
   });
 }
 
@@ -123,6 +125,7 @@ export function runOutput(generateFiles: GenerateFiles, plan: PlannedOutput, opt
       cwd,
       ...(plan.root === undefined ? {} : { root: plan.root }),
       ...(plan.module === undefined ? {} : { module: plan.module }),
+      ...(plan.app === undefined ? {} : { app: plan.app }),
       ...(options.cache ? { cache: options.cache } : {}),
     },
   );

@@ -19,6 +19,8 @@ export interface OutputConfig {
   readonly root?: string;
   /** Module name of a single input (the CLI's `--module`). */
   readonly module?: string;
+  /** The Celery app's module, as `celery -A` takes it (the CLI's `--app`). */
+  readonly app?: string;
 }
 
 export interface CeleryGenConfig {

@@ -17,6 +17,8 @@ export type DiagnosticCode =
   | 'non-literal-name'
   | 'name-collision'
   | 'module-name'
+  /** `--app` names no module under the import root. */
+  | 'app-not-found'
   | 'unregistered-task-class'
   | 'unsupported-signature'
   | 'option-type'

@@ -67,6 +67,14 @@ export const FLAGS: readonly Flag[] = [
     perOutput: true,
   },
   {
+    name: 'app',
+    alias: 'A',
+    type: 'string',
+    description: 'The module of the Celery app, as `celery -A` takes it (`proj` reads proj/__init__.py and proj/celery.py): read for its task_routes and task_default_queue when no input imports it (shared_task modules, Django apps).',
+    commands: ['generate', 'inspect'],
+    perOutput: true,
+  },
+  {
     name: 'root',
     type: 'string',
     description: 'Import root directory: module names are the input paths relative to it. In a config, defaults to the config\'s folder. For init: where to search and write the config.',

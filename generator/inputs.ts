@@ -19,6 +19,11 @@ export interface ReadOptions {
   readonly module?: string;
   /** Import root: module names are the paths relative to it. */
   readonly root?: string;
+  /**
+   * The Celery app's module, as `celery -A` takes it: `proj` and `proj.celery` are read
+   * like imports (for the app's routes and default queue) even when no input imports them.
+   */
+  readonly app?: string;
   /** Directory relative paths are resolved against. @default process.cwd() */
   readonly cwd?: string;
 }

@@ -108,6 +108,12 @@ export function loadProject(paths: readonly string[], options: ReadOptions & { r
     for (const name of m.importedModules) want(name);
     for (const name of configModules(m)) want(name);
   };
+  // The app named like `celery -A proj`: Celery looks in `proj`, then `proj.celery`. Read
+  // before the inputs' imports, so its app is the one found when no input defines one.
+  if (options.app !== undefined) {
+    want(options.app);
+    want(`${options.app}.celery`);
+  }
   for (const m of inputModules) {
     want(m.module);
     enqueueFrom(m);
@@ -148,6 +154,10 @@ export function loadProject(paths: readonly string[], options: ReadOptions & { r
     byModule.set(name, m);
     followed.push(m);
     enqueueFrom(m);
+  }
+  if (options.app !== undefined && inputs.length > 0 && !byModule.get(options.app) && !byModule.get(`${options.app}.celery`)) {
+    const under = roots.map((r) => displayPath(relative(cwd, r)) || '.').join(', ');
+    diagnostics.push(fileDiagnostic(inputs[0]!.file, 'app-not-found', `--app ${options.app}: neither ${options.app} nor ${options.app}.celery is a module under the import root (${under})`));
   }
   return { inputs, inputModules, followed, filesRead, parses, diagnostics };
 }

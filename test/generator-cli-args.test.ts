@@ -39,7 +39,7 @@ test('everyday command lines take the fast path', () => {
 test('wherever the fast path answers, full yargs gives the same options or the same usage error', async () => {
   const token = fc.oneof(
     { arbitrary: fc.constantFrom('a.py', 'b.py', 'proj/tasks.py', '1e3', '0x1', 'out.ts', 'm.x', 'src'), weight: 5 },
-    { arbitrary: fc.constantFrom('-o', '--out', '--check', '--json', '--module', '--root', '--watch', '--config', 'inspect', 'init'), weight: 4 },
+    { arbitrary: fc.constantFrom('-o', '--out', '--check', '--json', '--module', '--root', '--app', '-A', '--watch', '--config', 'inspect', 'init'), weight: 4 },
     { arbitrary: fc.constantFrom('true', 'false', '', '-', '--', '--no-check', '--check=false', '-o=x.ts', '--out=y.ts', '-x', '--frob', '-oz', '--files'), weight: 1 },
   );
   let compared = 0;

@@ -60,7 +60,7 @@ test('generateProject returns config problems and syntax errors as data', async 
   assert.deepEqual(bad.outputs, []);
   assert.deepEqual(
     bad.diagnostics.map((d) => [d.file, d.line, d.code, d.message]),
-    [['celery-gen config', 0, 'config', "unknown key 'flavour' in outputs[0] (allowed: output, inputs, exclude, module, root)"]],
+    [['celery-gen config', 0, 'config', "unknown key 'flavour' in outputs[0] (allowed: output, inputs, exclude, module, app, root)"]],
   );
   const empty = await generateProject({ outputs: [{ output: 'a.ts', inputs: ['shop/*.py'] }] }, { dir, cwd: work, source: { path: 'vite.config.ts' } });
   assert.deepEqual(empty.diagnostics.map((d) => [d.file, d.message]), [['vite.config.ts', "'shop/*.py' matches no file under errors"]]);

@@ -87,7 +87,7 @@ test('CLI flags override the config, and --config names the file explicitly', ()
 
 test('each config error exits 2 naming the config path, with its line in JSON', () => {
   const cases: [files: Record<string, string>, args: string[], expected: RegExp][] = [
-    [{ 'celery-gen.config.json': '{\n  "outputs": [\n    { "output": "a.ts", "inputs": ["**/tasks.py"], "exlude": [] }\n  ]\n}\n' }, [], /^celery-gen\.config\.json:3:52: error: unknown key 'exlude' in outputs\[0\] \(allowed: output, inputs, exclude, module, root\)\n$/],
+    [{ 'celery-gen.config.json': '{\n  "outputs": [\n    { "output": "a.ts", "inputs": ["**/tasks.py"], "exlude": [] }\n  ]\n}\n' }, [], /^celery-gen\.config\.json:3:52: error: unknown key 'exlude' in outputs\[0\] \(allowed: output, inputs, exclude, module, app, root\)\n$/],
     [{ 'celery-gen.config.json': '{\n  "root": ".",\n  "colour": 1,\n  "outputs": [{ "output": "a.ts", "inputs": ["**/tasks.py"] }]\n}\n' }, [], /^celery-gen\.config\.json:3:3: error: unknown key 'colour' \(allowed: root, outputs\)\n$/],
     [{ 'celery-gen.config.json': '{\n  "outputs": [\n    { "output": "a.ts",\n      "inputs": "**/tasks.py" }\n  ]\n}\n' }, [], /^celery-gen\.config\.json:4:17: error: outputs\[0\]\.inputs must be an array of strings, not a string\n$/],
     [{ 'celery-gen.config.json': '{ "root": true, "outputs": [{ "output": "a.ts", "inputs": ["x.py"], "module": 3 }] }' }, [], /^celery-gen\.config\.json:1:11: error: root must be a string, not boolean true\ncelery-gen\.config\.json:1:79: error: outputs\[0\]\.module must be a string, not number 3\n$/],
