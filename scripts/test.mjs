@@ -18,7 +18,7 @@ const probe = spawnSync(PYTHON, ['-c', 'import celery, kombu; print(celery.__ver
 if (probe.status !== 0) {
   console.error(
     `# Python Celery is not importable by ${PYTHON}: interop tests cannot run.\n` +
-      '# Install the peer with: apt-get install -y python3-celery python3-redis python3-msgpack',
+      '# Install the peer with: apt-get install -y python3-celery python3-redis python3-msgpack python3-django',
   );
 }
 

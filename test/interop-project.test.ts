@@ -10,12 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Celery, silentLogger } from 'celery-gen';
 import { createClient, type TaskClients } from '../fixtures/project/tasks.js';
-import { BROKER_URL, rawBroker } from './support/broker.js';
+import { BROKER_URL } from './support/broker.js';
+import { clientAndPythonWorker } from './support/client-peer.js';
 import { ROOT_DIR } from './support/generator-fixtures.js';
-import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
+import { interopSkip } from './support/python.js';
 
 const skip = await interopSkip();
 const GET = { timeout: 15_000 };
@@ -40,27 +41,11 @@ test('celery-gen proj/billing/tasks.py proj/mail/tasks.py proj/reports/tasks.py 
 });
 
 describe('generated project client → Python worker on the routed queues only', { skip }, () => {
-  let worker: PythonWorker;
-  let app: Celery;
+  // No defaultQueue here: every queue comes from the generated specs.
+  const peer = clientAndPythonWorker(QUEUES, { app: 'proj', cwd: PROJECT });
   let tasks: TaskClients;
-
-  before(async () => {
-    const broker = await rawBroker();
-    // Messages left by an earlier, interrupted run would answer for this one.
-    await broker.close(QUEUES);
-    worker = await startPythonWorker(QUEUES.join(','), { app: 'proj', cwd: PROJECT });
-    // No defaultQueue here: every queue comes from the generated specs.
-    app = new Celery({ broker: BROKER_URL, backend: 'rpc://', logger: silentLogger });
-    tasks = createClient(app);
-  });
-
-  after(async () => {
-    try {
-      await app?.close();
-      await worker?.stop();
-    } finally {
-      await (await rawBroker()).close(QUEUES);
-    }
+  before(() => {
+    tasks = createClient(peer.app);
   });
 
   test('a glob route (proj.billing.*) with an f-string task name', async () => {

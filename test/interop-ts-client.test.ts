@@ -3,35 +3,23 @@
  * calls every task of fixtures/interop/tasks.py on a private queue.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Celery, RpcAsyncResult, TaskError, TimeoutError, silentLogger, type TaskState } from 'celery-gen';
+import { before, describe, test } from 'node:test';
+import { RpcAsyncResult, TaskError, TimeoutError, type TaskState } from 'celery-gen';
 import { createClient, type TaskClients } from '../fixtures/interop/tasks.js';
-import { BROKER_URL, rawBroker, uniqueQueue, waitFor } from './support/broker.js';
-import { interopSkip, startPythonWorker, type PythonWorker } from './support/python.js';
+import { uniqueQueue, waitFor } from './support/broker.js';
+import { clientAndPythonWorker } from './support/client-peer.js';
+import { interopSkip } from './support/python.js';
 
 const skip = await interopSkip();
 const GET = { timeout: 15_000 };
 
 describe('TS client → Python worker', { skip }, () => {
   const queue = uniqueQueue('ts_client');
-  let worker: PythonWorker;
-  let app: Celery;
+  // defaultQueue routes delay() to this file's queue, as Python's task_default_queue would.
+  const peer = clientAndPythonWorker([queue], {}, { defaultQueue: queue });
   let tasks: TaskClients;
-
-  before(async () => {
-    worker = await startPythonWorker(queue);
-    // defaultQueue routes delay() to this file's queue, as Python's task_default_queue would.
-    app = new Celery({ broker: BROKER_URL, backend: 'rpc://', defaultQueue: queue, logger: silentLogger });
-    tasks = createClient(app);
-  });
-
-  after(async () => {
-    try {
-      await app?.close();
-      await worker?.stop();
-    } finally {
-      await (await rawBroker()).close([queue]);
-    }
+  before(() => {
+    tasks = createClient(peer.app);
   });
 
   test('positional arguments: add.delay(2, 3) is 5', async () => {
@@ -140,8 +128,8 @@ describe('TS client → Python worker', { skip }, () => {
   });
 
   test('sendTask by name reaches the Python task; an unknown name comes back as NotRegistered', async () => {
-    assert.equal(await (await app.sendTask('tasks.add', [20, 22])).get(GET), 42);
-    const error = await (await app.sendTask('tasks.not_there', [])).get(GET).then(
+    assert.equal(await (await peer.app.sendTask('tasks.add', [20, 22])).get(GET), 42);
+    const error = await (await peer.app.sendTask('tasks.not_there', [])).get(GET).then(
       () => assert.fail('expected NotRegistered'),
       (e: unknown) => e,
     );

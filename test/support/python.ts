@@ -30,6 +30,20 @@ export function peerMissing(): string | false {
   return probed;
 }
 
+let djangoProbed: string | false | undefined;
+
+/** Why the Django interop test cannot run (Django not importable by the peer's Python), or false; throws under CELERY_GEN_REQUIRE_PEERS=1. */
+export function djangoMissing(): string | false {
+  if (djangoProbed === undefined) {
+    const probe = spawnSync(PYTHON, ['-c', 'import django'], { encoding: 'utf8' });
+    djangoProbed = probe.status === 0 ? false : `Django is not importable by ${PYTHON} (install it: apt-get install -y python3-django)`;
+  }
+  if (djangoProbed && process.env.CELERY_GEN_REQUIRE_PEERS === '1') {
+    throw new Error(`${djangoProbed}; CELERY_GEN_REQUIRE_PEERS=1 requires the peer`);
+  }
+  return djangoProbed;
+}
+
 /** Why interop tests (RabbitMQ and Python Celery) cannot run, or false; throws under CELERY_GEN_REQUIRE_PEERS=1. */
 export async function interopSkip(): Promise<string | false> {
   return (await brokerMissing()) || peerMissing();
