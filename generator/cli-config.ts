@@ -164,6 +164,11 @@ export function runInit(o: Options): number {
     case 'written':
       say(`found ${outcome.files.length} task module${outcome.files.length === 1 ? '' : 's'}:`);
       for (const f of outcome.files) say(`  ${shown(f)}`);
+      if (outcome.config.outputs[0]!.app !== undefined) {
+        say(`the Celery app: ${outcome.config.outputs[0]!.app} (${shown(outcome.apps[0]!)}); its task_routes and task_default_queue are read too`);
+      } else if (outcome.apps.length > 1) {
+        say(`several Celery app modules (${outcome.apps.map(shown).join(', ')}): set "app" in the config to the one these tasks run under, so its routes are read`);
+      }
       skippedLine(outcome.skipped, outcome.unreadable);
       say(`celery-gen: wrote ${shown(outcome.path)}; run celery-gen to generate ${outcome.config.outputs[0]!.output}`);
       return EXIT_OK;

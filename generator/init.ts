@@ -5,7 +5,7 @@
  * and stays out of virtualenvs, node_modules, site-packages, migrations and tests.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { CeleryGenConfig } from './config.js';
 import { NON_TASK_DIRS, isToolingDir } from './ignored-dirs.js';
 import { displayPath, readFailure } from './inputs.js';
@@ -26,11 +26,12 @@ function nameMatcher(pattern: string): RegExp {
  * folders skipped on purpose, and the folders that could not be read (with the reason), so
  * a task module hidden in one is reported rather than silently missed.
  */
-export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { files: string[]; skipped: string[]; unreadable: string[] } {
+export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { files: string[]; skipped: string[]; unreadable: string[]; apps: string[] } {
   const match = nameMatcher(pattern);
   const files: string[] = [];
   const skipped: string[] = [];
   const unreadable: string[] = [];
+  const apps: string[] = [];
   const walk = (dir: string) => {
     let entries;
     try {
@@ -45,12 +46,15 @@ export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { file
         if (isToolingDir(path) || NON_TASK_DIRS.has(e.name)) skipped.push(path);
         else walk(path);
       } else if (e.isFile() && match.test(e.name)) files.push(path);
+      // Celery's convention for the app module (`proj/celery.py`, what `celery -A proj` finds).
+      else if (e.isFile() && e.name === 'celery.py' && dir !== root) apps.push(path);
     }
   };
   walk(root);
   const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return { files: files.sort(byPath), skipped: skipped.sort(byPath), unreadable: unreadable.sort(byPath) };
+  return { files: files.sort(byPath), skipped: skipped.sort(byPath), unreadable: unreadable.sort(byPath), apps: apps.sort(byPath) };
 }
+
 
 export interface InitOptions {
   /** Where the config goes; the search starts here too. */
@@ -70,6 +74,8 @@ export type InitOutcome =
       readonly skipped: readonly string[];
       readonly unreadable: readonly string[];
       readonly config: CeleryGenConfig;
+      /** The `celery.py` files found (Celery's app modules): with exactly one, the config names its package as `app`. */
+      readonly apps: readonly string[];
     };
 
 /**
@@ -81,11 +87,14 @@ export function initConfig(options: InitOptions): InitOutcome {
   const dir = resolve(options.dir);
   const path = join(dir, INIT_CONFIG_FILE);
   if (existsSync(path) && !options.force) return { kind: 'exists', path };
-  const { files, skipped, unreadable } = findTaskModules(dir, options.pattern ?? DEFAULT_PATTERN);
+  const { files, skipped, unreadable, apps } = findTaskModules(dir, options.pattern ?? DEFAULT_PATTERN);
   if (files.length === 0) return { kind: 'none-found', skipped, unreadable };
+  // `celery -A proj` finds proj/celery.py: the same name lets the generator read the app's
+  // routes even when the task modules never import it (shared_task, Django apps).
+  const app = apps.length === 1 ? relative(dir, dirname(apps[0]!)).split(/[\\/]/).join('.') : undefined;
   const config: CeleryGenConfig = {
-    outputs: [{ output: options.out ?? DEFAULT_INIT_OUTPUT, inputs: files.map((f) => displayPath(relative(dir, f))) }],
+    outputs: [{ output: options.out ?? DEFAULT_INIT_OUTPUT, inputs: files.map((f) => displayPath(relative(dir, f))), ...(app === undefined ? {} : { app }) }],
   };
   writeAtomically(path, `${JSON.stringify(config, null, 2)}\n`);
-  return { kind: 'written', path, files, skipped, unreadable, config };
+  return { kind: 'written', path, files, skipped, unreadable, config, apps };
 }

@@ -132,10 +132,10 @@ test('init finds the task modules of a Django-like tree, skipping the virtualenv
   });
   const r = runCli(['init'], dir);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^found 2 task modules:\n {2}orders\/tasks\.py\n {2}shipping\/tasks\.py\n/);
+  assert.match(r.stderr, /^found 2 task modules:\n {2}orders\/tasks\.py\n {2}shipping\/tasks\.py\nthe Celery app: mysite \(mysite\/celery\.py\); its task_routes and task_default_queue are read too\n/);
   assert.match(r.stderr, /skipped 5 folders .*: \.venv, env, frontend\/node_modules, orders\/migrations, orders\/tests\n/);
   const config = JSON.parse(readFileSync(join(dir, 'celery-gen.config.json'), 'utf8')) as unknown;
-  assert.deepEqual(config, { outputs: [{ output: 'src/tasks.ts', inputs: ['orders/tasks.py', 'shipping/tasks.py'] }] });
+  assert.deepEqual(config, { outputs: [{ output: 'src/tasks.ts', inputs: ['orders/tasks.py', 'shipping/tasks.py'], app: 'mysite' }] });
 
   const gen = runCli([], dir);
   assert.equal(gen.status, 0, gen.stderr);
@@ -148,7 +148,13 @@ test('init finds the task modules of a Django-like tree, skipping the virtualenv
 
   const forced = runCli(['init', '--force', '--pattern', 'jobs_*.py', '-o', 'src/jobs.ts'], dir);
   assert.equal(forced.status, 0, forced.stderr);
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'celery-gen.config.json'), 'utf8')), { outputs: [{ output: 'src/jobs.ts', inputs: ['shipping/jobs_email.py'] }] });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'celery-gen.config.json'), 'utf8')), { outputs: [{ output: 'src/jobs.ts', inputs: ['shipping/jobs_email.py'], app: 'mysite' }] });
+  // Two app modules: neither is guessed; init says so.
+  writeTree(dir, { 'other/celery.py': "from celery import Celery\napp = Celery('other')\n" });
+  const two = runCli(['init', '--force'], dir);
+  assert.equal(two.status, 0, two.stderr);
+  assert.match(two.stderr, /several Celery app modules \(mysite\/celery\.py, other\/celery\.py\): set "app" in the config/);
+  assert.equal((JSON.parse(readFileSync(join(dir, 'celery-gen.config.json'), 'utf8')) as { outputs: { app?: string }[] }).outputs[0]!.app, undefined);
 
   const nothing = runCli(['init', '--pattern', 'celery_tasks.py', '--force'], dir);
   assert.equal(nothing.status, 2);
