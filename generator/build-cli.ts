@@ -24,19 +24,26 @@ function replaceOnce(text: string, from: string, to: string, file: string): stri
 }
 
 /**
- * Bundles tree-sitter's JavaScript and node-gyp-build, which parse.ts loads with
- * `nativeRequire`: found and compiled on every run, they were a tenth of a small
- * generate. Only the JavaScript moves into the bundle; the native binaries are still
- * located at run time, in the installed packages, by node-gyp-build as before.
+ * Bundles what the CLI would otherwise find and compile on every run: tree-sitter's
+ * JavaScript and node-gyp-build, which parse.ts loads with `nativeRequire` (a tenth of a
+ * small generate), and the precompiled templates. Only JavaScript moves into the bundle;
+ * the native binaries are still located at run time, in the installed packages, by
+ * node-gyp-build as before.
  */
-const bundleNativeLoaders: Plugin = {
-  name: 'bundle-native-loaders',
+const bundleRuntimeLoads: Plugin = {
+  name: 'bundle-runtime-loads',
   setup(b) {
     // parse.ts: its runtime requires become the bundle's own (still on first parse).
     b.onLoad({ filter: /[\\/]generator[\\/]parse\.js$/ }, ({ path }) => {
       let text = readFileSync(path, 'utf8');
       text = replaceOnce(text, "nativeRequire('tree-sitter')", "require('tree-sitter')", path);
       text = replaceOnce(text, "nativeRequire('node-gyp-build')", "require('node-gyp-build')", path);
+      return { contents: text, loader: 'js' };
+    });
+    // templates.ts: the precompiled templates, written just before bundling, become part
+    // of the bundle (and its code cache) instead of a file found and compiled every run.
+    b.onLoad({ filter: /[\\/]generator[\\/]templates\.js$/ }, ({ path }) => {
+      const text = replaceOnce(readFileSync(path, 'utf8'), 'existsSync(path) ? require(path) : null', `require('./${PRECOMPILED_FILE}')`, path);
       return { contents: text, loader: 'js' };
     });
     // tree-sitter's index.js finds its binary next to itself; bundled, "itself" is the
@@ -93,7 +100,7 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // (esbuild would read a plain require.resolve as a bundling request).
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href; const __runtimeRequire = require;" },
     // Bundled: our modules, handlebars' runtime, and the JavaScript of tree-sitter and
-    // node-gyp-build (see bundleNativeLoaders). The full handlebars is loaded through
+    // node-gyp-build (see bundleRuntimeLoads). The full handlebars is loaded through
     // createRequire, out of esbuild's sight; yargs,
     // needed only for help and errors, stays a separate load; so do lilconfig, tinyglobby
     // and chokidar, needed only by config-file commands (cli-config.ts, loaded lazily).
@@ -107,7 +114,7 @@ if (process.argv[1] && here(import.meta.url) === process.argv[1]) {
     // callback without --experimental-vm-modules), so import('yargs') becomes require():
     // yargs is ESM-only, and every Node it supports (^20.19) can require() an ES module.
     supported: { 'dynamic-import': false },
-    plugins: [bundleNativeLoaders],
+    plugins: [bundleRuntimeLoads],
     logLevel: 'warning',
   });
   const [output] = result.outputFiles;

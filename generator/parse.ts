@@ -167,20 +167,32 @@ class TreeReader {
  * children are read only if asked for, so function bodies nobody looks at cost nothing.
  */
 class TreeNode implements PyNode {
-  #children: TreeNode[] | undefined;
-  #named: TreeNode[] | undefined;
+  // Fields are declared and assigned in the constructor, never initialised in the class
+  // body: with ES2022 class fields, a declared field (a parameter property included) makes
+  // every construction call an initialiser function, and a run reads thousands of nodes cold.
+  declare readonly reader: TreeReader;
+  declare readonly type: string;
+  declare readonly isNamed: boolean;
+  /** The field this node fills in its parent (`name`, `body`, ...), if any. */
+  declare readonly field: string | null;
+  /** Its position in a pre-order walk of the tree: where the cursor goes to read it again. */
+  declare readonly descendant: number;
+  declare readonly startIndex: number;
+  declare readonly endIndex: number;
+  declare private childList: TreeNode[] | undefined;
+  declare private namedList: TreeNode[] | undefined;
 
-  constructor(
-    readonly reader: TreeReader,
-    readonly type: string,
-    readonly isNamed: boolean,
-    /** The field this node fills in its parent (`name`, `body`, ...), if any. */
-    readonly field: string | null,
-    /** Its position in a pre-order walk of the tree: where the cursor goes to read it again. */
-    readonly descendant: number,
-    readonly startIndex: number,
-    readonly endIndex: number,
-  ) {}
+  constructor(reader: TreeReader, type: string, isNamed: boolean, field: string | null, descendant: number, startIndex: number, endIndex: number) {
+    this.reader = reader;
+    this.type = type;
+    this.isNamed = isNamed;
+    this.field = field;
+    this.descendant = descendant;
+    this.startIndex = startIndex;
+    this.endIndex = endIndex;
+    this.childList = undefined;
+    this.namedList = undefined;
+  }
 
   get source(): string {
     return this.reader.source;
@@ -199,10 +211,10 @@ class TreeNode implements PyNode {
     return this.reader.cursor.currentNode.hasError;
   }
   get children(): readonly TreeNode[] {
-    return (this.#children ??= this.reader.childrenOf(this));
+    return (this.childList ??= this.reader.childrenOf(this));
   }
   get namedChildren(): readonly TreeNode[] {
-    return (this.#named ??= this.children.filter((n) => n.isNamed));
+    return (this.namedList ??= this.children.filter((n) => n.isNamed));
   }
   get firstChild(): TreeNode | null {
     return this.children[0] ?? null;
