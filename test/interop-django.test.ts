@@ -13,7 +13,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { createClient, type TaskClients } from '../fixtures/django-project/tasks.js';
+import { Celery, chain, signature, silentLogger, step } from 'celery-gen';
+import { TASK_SPECS, createClient, type TaskClients } from '../fixtures/django-project/tasks.js';
+import { BROKER_URL } from './support/broker.js';
 import { clientAndPythonWorker } from './support/client-peer.js';
 import { ROOT_DIR } from './support/generator-fixtures.js';
 import { djangoMissing, interopSkip } from './support/python.js';
@@ -59,5 +61,29 @@ describe('generated client → Python worker configured by Django settings', { s
   test('the Python worker found the tasks through Django (autodiscover_tasks over INSTALLED_APPS)', () => {
     assert.match(peer.worker.logs(), /\. shop\.orders\.tasks\.ship\b/);
     assert.match(peer.worker.logs(), /\. shop\.orders\.tasks\.audit\b/);
+  });
+});
+
+describe('canvas built in TypeScript, routed as Python routes it (a route known only at run time)', { skip }, () => {
+  const RUNTIME_QUEUE = 'cg_gdjango_runtime';
+  // The same app with one more route, added when the process starts (shop/runtime_app.py).
+  const peer = clientAndPythonWorker([...QUEUES, RUNTIME_QUEUE], { app: 'shop.runtime_app', cwd: PROJECT });
+
+  test('a chain step without a queue of its own is routed by the Python worker that publishes it', async () => {
+    // audit has no route in the source: a queue written into its signature (the source's
+    // default queue) would beat the worker's run-time route.
+    const result = await chain(signature(TASK_SPECS.ship, [7]), step(TASK_SPECS.audit, [])).applyAsync(peer.app);
+    assert.equal(await result.get(GET), `7@cg_gdjango_orders@${RUNTIME_QUEUE}`);
+  });
+
+  test("the app's taskRoutes route a signature this client publishes, before the source's default queue", async () => {
+    const routed = new Celery({ broker: BROKER_URL, backend: 'rpc://', logger: silentLogger, taskRoutes: { 'shop.orders.tasks.audit': RUNTIME_QUEUE } });
+    try {
+      assert.equal(await (await chain(signature(TASK_SPECS.audit, ['direct'])).applyAsync(routed)).get(GET), `direct@${RUNTIME_QUEUE}`);
+    } finally {
+      await routed.close();
+    }
+    // Without taskRoutes, the source's task_default_queue, as sendTask would.
+    assert.equal(await (await chain(signature(TASK_SPECS.audit, ['plain'])).applyAsync(peer.app)).get(GET), 'plain@cg_gdjango_default');
   });
 });

@@ -92,12 +92,18 @@ test('merge key by key: call > decorator > source route > app taskRoutes > sourc
   assert.deepEqual(resolveRoute({}, undefined, 'dflt', app, 'proj.x'), { queue: 'app_q', exchange: '', routingKey: 'app.key' });
 });
 
-test('canvas signatures of generated specs carry the queue the publisher would choose', async () => {
-  const { signature } = await import('../runtime/client/canvas.js');
+test('canvas signatures carry what Python would apply too; the rest is routed by whoever publishes them', async () => {
+  const { signature, signatureQueue } = await import('../runtime/client/canvas.js');
   const { TASK_SPECS } = await import('../fixtures/project/tasks.js');
-  // Decorator queue=, then the source route, then the source's task_default_queue.
+  // In the signature: its own queue, else the decorator's queue=, else the source route.
   assert.equal(signature(TASK_SPECS.billing.charge, [1, []]).json.options['queue'], 'cg_gproject_urgent');
   assert.equal(signature(TASK_SPECS.billing.refund, [{ id: 'i', items: [], total: 1 }, 1]).json.options['queue'], 'cg_gproject_billing');
-  assert.equal(signature(TASK_SPECS.mail.sendDigest, [[]]).json.options['queue'], 'cg_gproject_default');
   assert.equal(signature(TASK_SPECS.mail.sendDigest, [[]], {}, { queue: 'call' }).json.options['queue'], 'call');
+  // Not the source's task_default_queue: in the options it would beat the publisher's routes.
+  const digest = signature(TASK_SPECS.mail.sendDigest, [[]]).json;
+  assert.equal(digest.options['queue'], undefined);
+  assert.equal(JSON.stringify(digest).includes('cg_gproject_default'), false);
+  // This client publishes it by its taskRoutes, then by the source's default queue.
+  assert.equal(signatureQueue({ routedQueue: (task) => (task === TASK_SPECS.mail.sendDigest.name ? 'app_routed' : undefined) }, digest), 'app_routed');
+  assert.equal(signatureQueue({}, digest), 'cg_gproject_default');
 });

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Celery, CeleryGenError, ProtocolError, TaskError, defineTask, implementTask, silentLogger, type TaskImplementation } from 'celery-gen';
+import { Celery, CeleryGenError, ProtocolError, TaskError, chain, defineTask, implementTask, signature, silentLogger, step, type TaskImplementation } from 'celery-gen';
 import { handlers } from '../fixtures/interop/handlers.js';
-import { createClient, createWorker } from '../fixtures/interop/tasks.js';
+import { TASK_SPECS, createClient, createWorker } from '../fixtures/interop/tasks.js';
 import { BROKER_URL, brokerMissing, queueCounts, rawBroker, uniqueQueue, waitFor, type RawBroker } from './support/broker.js';
 
 const GET = { timeout: 10_000 };
@@ -68,6 +68,21 @@ describe('TS client → TS worker', { skip: await brokerMissing() }, () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => app.sendTask(spec.name, [50], {}, {}, spec)));
     await Promise.all(results.map((r) => r.get(GET)));
     assert.equal(peak, 2);
+    await worker.stop();
+  });
+
+  test("a chain step without a queue of its own, continued by a TS worker, goes where the app's taskRoutes send it", async () => {
+    const first = uniqueQueue('ts2ts_chain');
+    const routed = uniqueQueue('ts2ts_routed');
+    queues.push(first, routed);
+    const app = new Celery({ broker: BROKER_URL, defaultQueue: first, logger: silentLogger, taskRoutes: { [TASK_SPECS.echoInt.name]: routed } });
+    apps.push(app);
+    // Declared, so the routed step has a queue to wait in: this worker consumes only `first`.
+    await broker.channel.assertQueue(routed, { durable: true });
+    const worker = createWorker(app, handlers, { queues: [first], handleSignals: false });
+    await worker.start();
+    await chain(signature(TASK_SPECS.add, [2, 3]), step(TASK_SPECS.echoInt, [])).applyAsync(app);
+    await waitFor(async () => (await queueCounts(broker, routed)).messages === 1, 10_000, 'the echoInt step in the routed queue');
     await worker.stop();
   });
 

@@ -36,7 +36,7 @@ import { CeleryWorker } from '../worker/worker.js';
 import { parseBrokerUrls } from '../protocol/broker-urls.js';
 import type { QueueRoute, QueueType } from '../protocol/delayed-delivery.js';
 import { queueRouteOf, type QueueTypeSettings } from '../protocol/queue-types.js';
-import { type TaskRoutes, compileRoutes } from '../client/routes.js';
+import { type TaskRouter, type TaskRoutes, compileRoutes } from '../client/routes.js';
 
 export interface CeleryOptions {
   /**
@@ -221,6 +221,19 @@ export class Celery {
     return amqpResultsOf(this.#broker);
   }
 
+  #compiledRoutes: TaskRouter | undefined;
+
+  /** The app's `taskRoutes`, compiled once for every publisher of this app (client, canvas, worker). */
+  #router(): TaskRouter | undefined {
+    if (this.options.taskRoutes === undefined) return undefined;
+    return (this.#compiledRoutes ??= compileRoutes(this.options.taskRoutes));
+  }
+
+  /** @internal The queue `taskRoutes` give `task`, if any (canvas signatures and worker continuations without a queue of their own). */
+  routedQueue(task: string): string | undefined {
+    return this.#router()?.route(task)?.queue;
+  }
+
   /** @internal The publisher behind sendTask (tests use its lower-level publish()). */
   get publisher(): TaskPublisher {
     if (this.#publisher) return this.#publisher;
@@ -230,7 +243,7 @@ export class Celery {
       messagePublisher: this.#broker.messagePublisher(results),
       logger: this.logger,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
-      ...(this.options.taskRoutes === undefined ? {} : { router: compileRoutes(this.options.taskRoutes) }),
+      ...(this.#router() === undefined ? {} : { router: this.#router()! }),
       ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
       ...(this.options.taskSerializer !== undefined ? { serializer: this.options.taskSerializer } : {}),
       ...(this.options.typedJson ? { typedJson: true } : {}),
@@ -309,6 +322,7 @@ export class Celery {
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
+      ...(this.options.taskRoutes === undefined ? {} : { routedQueue: (task: string) => this.routedQueue(task) }),
       mailbox: (node) => this.#broker.mailbox(node, logger),
       eventSink: this.#eventSink(),
       ...(this.options.typedJson ? { typedJson: true } : {}),

@@ -63,10 +63,20 @@ function specOf(source: { readonly name: string }): TaskSpec | undefined {
   return typeof spec === 'object' && spec !== null ? (spec as TaskSpec) : undefined;
 }
 
+/**
+ * The source's task_default_queue of the task a signature calls, kept beside the signature
+ * rather than in it: Python's own `b.s()` carries no queue, so whoever publishes a step
+ * routes it, and a queue written into the options would beat the publisher's routes (a
+ * Python worker continuing a chain, its runtime-only task_routes; this client, its
+ * taskRoutes). Only this client's first publish of the signature reads it.
+ */
+const sourceDefaultQueue = new WeakMap<SignatureJson, string>();
+
 function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  // As the publisher merges them: decorator, then the route read from the source, then its default queue.
-  const queue = options.queue ?? spec?.options.queue ?? spec?.route?.queue ?? spec?.defaultQueue;
+  // As Python applies them whoever publishes: the signature's own option, then the
+  // decorator's, then the route read from the source (the same route Python's router has).
+  const queue = options.queue ?? spec?.options.queue ?? spec?.route?.queue;
   if (queue !== undefined) out['queue'] = queue;
   if (options.exchange !== undefined) out['exchange'] = options.exchange;
   if (options.routingKey !== undefined) out['routing_key'] = options.routingKey;
@@ -80,13 +90,15 @@ function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Rec
   return out;
 }
 
-function makeSignature(name: string, args: readonly unknown[], kwargs: object | undefined, options: Record<string, unknown>, immutable: boolean): SignatureJson {
-  return { task: name, args: [...args], kwargs: { ...(kwargs as Record<string, unknown> | undefined) }, options, subtask_type: null, immutable };
+function makeSignature(name: string, args: readonly unknown[], kwargs: object | undefined, options: Record<string, unknown>, immutable: boolean, spec?: TaskSpec): SignatureJson {
+  const json: SignatureJson = { task: name, args: [...args], kwargs: { ...(kwargs as Record<string, unknown> | undefined) }, options, subtask_type: null, immutable };
+  if (spec?.defaultQueue) sourceDefaultQueue.set(json, spec.defaultQueue);
+  return json;
 }
 
 /** Python's `task.s(*args, **kwargs)` with every argument given. */
 export function signature<A extends unknown[], K extends object, R>(task: TaskSource<A, K, R>, args: A, kwargs?: Partial<K>, options: SignatureOptions = {}): Signature<R> {
-  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false) };
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false, specOf(task)) };
 }
 
 /** A chain step / callback `task.s(*rest)`: the previous result becomes the first argument. */
@@ -96,12 +108,12 @@ export function step<In, Rest extends unknown[], K extends object, R>(
   kwargs?: Partial<K>,
   options: SignatureOptions = {},
 ): Step<In, R> {
-  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false) };
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), false, specOf(task)) };
 }
 
 /** Python's `task.si(...)`: the previous result is not passed. */
 export function immutable<A extends unknown[], K extends object, R>(task: TaskSource<A, K, R>, args: A, kwargs?: Partial<K>, options: SignatureOptions = {}): Step<unknown, R> {
-  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), true) };
+  return { json: makeSignature(task.name, args, kwargs, optionsJson(options, specOf(task)), true, specOf(task)) };
 }
 
 /** An errback: Python old-style errbacks receive the failed task's id first. */
@@ -122,6 +134,17 @@ export interface CanvasApp {
   readonly publisher: { readonly origin: string; publish(input: TaskMessageInput, route: Route): Promise<void> };
   resultTracker(): ResultTracker;
   readonly options: { readonly defaultQueue?: string; readonly backend?: string };
+  /** The queue the app's `taskRoutes` give `task`, if any. */
+  routedQueue?(task: string): string | undefined;
+}
+
+/**
+ * Where this client publishes a signature without a queue of its own: the app's
+ * `taskRoutes`, then the source's task_default_queue, then the app's default queue, the
+ * order sendTask follows.
+ */
+export function signatureQueue(app: Pick<CanvasApp, 'routedQueue'>, sig: SignatureJson): string | undefined {
+  return app.routedQueue?.(sig.task) ?? sourceDefaultQueue.get(sig);
 }
 
 /** Options when applying a signature: Python's `link` / `link_error`. */
@@ -135,7 +158,7 @@ async function publishSignature(
   sig: SignatureJson,
   extra: { chain?: SignatureJson[] | null; group?: string; groupIndex?: number | null },
 ): Promise<string> {
-  const { input, route } = signatureMessage(sig, [], null, extra.chain ?? null, app.options.defaultQueue ?? DEFAULT_QUEUE);
+  const { input, route } = signatureMessage(sig, [], null, extra.chain ?? null, app.options.defaultQueue ?? DEFAULT_QUEUE, () => signatureQueue(app, sig));
   const withGroup = extra.group === undefined ? input : { ...input, group: extra.group, groupIndex: extra.groupIndex ?? null };
   await app.publisher.publish({ ...withGroup, origin: app.publisher.origin }, route);
   return input.id;
@@ -144,6 +167,8 @@ async function publishSignature(
 /** Prepares a signature for publishing from this client: task id and reply_to assigned, link/link_error attached. */
 function own(sig: SignatureJson, replyTo: string, options: CanvasApplyOptions = {}): SignatureJson {
   const json: SignatureJson = { ...sig, options: { ...sig.options } };
+  const fallback = sourceDefaultQueue.get(sig);
+  if (fallback !== undefined) sourceDefaultQueue.set(json, fallback);
   if (typeof json.options['task_id'] !== 'string') json.options['task_id'] = randomUUID();
   if (json.options['reply_to'] === undefined) json.options['reply_to'] = replyTo;
   const link = embedList(options.link);
@@ -270,7 +295,7 @@ export class Chord<R> {
   async applyAsync(app: Celery): Promise<AsyncResult<R>> {
     const task = (sig: Signature): ChordTask => {
       const o = sig.json.options;
-      const queue = typeof o['queue'] === 'string' ? o['queue'] : undefined;
+      const queue = typeof o['queue'] === 'string' ? o['queue'] : signatureQueue(app, sig.json);
       const priority = typeof o['priority'] === 'number' ? o['priority'] : undefined;
       return {
         name: sig.json.task,

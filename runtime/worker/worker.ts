@@ -72,6 +72,8 @@ export interface WorkerDeps {
   readonly origin?: string;
   /** Where signatures without a queue go (the app's default queue). */
   readonly defaultQueue?: string;
+  /** The queue the app's `taskRoutes` give a task, for signatures without a queue of their own. */
+  readonly routedQueue?: (task: string) => string | undefined;
   /** Opens the remote-control mailbox (celery.pidbox); absent: no remote control. */
   readonly mailbox?: (node: ControlNode) => Promise<Mailbox>;
   /** Where events go (celeryev); absent: no events, no heartbeat. */
@@ -348,9 +350,10 @@ export class CeleryWorker implements Worker {
     return this.#deps.defaultQueue ?? 'celery';
   }
 
+  /** sendTask's order for a signature without a queue: decorator, source route, the app's taskRoutes, the source's default queue. */
   readonly #queueOf = (task: string): string | undefined => {
     const spec = this.#tasks.get(task)?.spec;
-    return spec?.options.queue ?? spec?.route?.queue ?? spec?.defaultQueue;
+    return spec?.options.queue ?? spec?.route?.queue ?? this.#deps.routedQueue?.(task) ?? spec?.defaultQueue;
   };
 
   /** Publishes chain steps, callbacks or errbacks (Python 5.2 does it before storing the result). */
