@@ -43,7 +43,8 @@ const bundleRuntimeLoads: Plugin = {
     // templates.ts: the precompiled templates, written just before bundling, become part
     // of the bundle (and its code cache) instead of a file found and compiled every run.
     b.onLoad({ filter: /[\\/]generator[\\/]templates\.js$/ }, ({ path }) => {
-      const text = replaceOnce(readFileSync(path, 'utf8'), 'existsSync(path) ? require(path) : null', `require('./${PRECOMPILED_FILE}')`, path);
+      // (A plain `require`, which esbuild bundles; templates.ts's own is runtimeRequire.)
+      const text = replaceOnce(readFileSync(path, 'utf8'), 'existsSync(path) ? runtimeRequire(path) : null', `require('./${PRECOMPILED_FILE}')`, path);
       return { contents: text, loader: 'js' };
     });
     // tree-sitter's index.js finds its binary next to itself; bundled, "itself" is the

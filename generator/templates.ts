@@ -47,7 +47,7 @@ interface HandlebarsEnv {
 }
 
 // createRequire: the full handlebars (only to compile edited templates) and the precompiled file load only when needed.
-const require = createRequire(import.meta.url);
+const runtimeRequire = createRequire(import.meta.url);
 let compiled: Render | undefined;
 
 /** `templates/` sits at the package root: one level up from generator/, two from dist/generator/. */
@@ -75,7 +75,7 @@ export function fromPrecompiled(pre: Precompiled, sources: Readonly<Record<Templ
 
 /** A renderer compiled from the template sources now (the full handlebars library). */
 export function fromSources(sources: Readonly<Record<TemplateName, string>>): Render {
-  const hb = (require('handlebars') as HandlebarsEnv).create();
+  const hb = (runtimeRequire('handlebars') as HandlebarsEnv).create();
   for (const p of PARTIALS) hb.registerPartial(p, hb.compile(sources[p], COMPILE_OPTIONS));
   const main = hb.compile(sources.module, COMPILE_OPTIONS);
   return (view) => main(view);
@@ -83,7 +83,7 @@ export function fromSources(sources: Readonly<Record<TemplateName, string>>): Re
 
 function loadPrecompiled(): Precompiled | null {
   const path = fileURLToPath(new URL(`./${PRECOMPILED_FILE}`, import.meta.url));
-  return existsSync(path) ? (require(path) as Precompiled) : null;
+  return existsSync(path) ? (runtimeRequire(path) as Precompiled) : null;
 }
 
 export function renderModule(view: ModuleView): string {
