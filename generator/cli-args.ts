@@ -7,6 +7,7 @@
  * else, including every error and `--help`, goes to full yargs, and a test checks that
  * both agree on every command line the fast path accepts.
  */
+import { createRequire } from 'node:module';
 import { printedElsewhere } from './cli-output.js';
 import { EPILOG, EXAMPLES, FLAGS, type CommandName, type Flag } from './flags.js';
 
@@ -29,8 +30,13 @@ export interface Options {
 /** A command line yargs rejects (unknown flag, missing file, ...); the message is yargs'. */
 export class UsageError extends Error {}
 
-/** What `--help` printed: yargs has written it, nothing to run. */
+/** What `--help` or `--version` printed: yargs has written it, nothing to run. */
 export const HELP_SHOWN = 'help';
+
+/** This package's version, from its own package.json (a self-reference: the package exports it). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('celery-gen/package.json') as { version: string }).version;
+}
 
 function toOptions(command: CommandName, files: readonly unknown[], args: Readonly<Record<string, unknown>>): Options {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -150,7 +156,7 @@ export async function parseArgsFull(argv: readonly string[]): Promise<Options | 
       },
     )
     .strict()
-    .version(false)
+    .version('version', 'Show the version of celery-gen', packageVersion())
     .help()
     .alias('h', 'help')
     .epilogue(EPILOG)
@@ -161,7 +167,7 @@ export async function parseArgsFull(argv: readonly string[]): Promise<Options | 
     });
   for (const [cmd, desc] of EXAMPLES) parser.example(cmd, desc);
   const args = parser.parseSync() as Record<string, unknown>;
-  if (args['help'] === true) helpShown = true;
+  if (args['help'] === true || args['version'] === true) helpShown = true;
   if (helpShown) return HELP_SHOWN;
   return toOptions(command, (args['files'] as unknown[] | undefined) ?? [], args);
 }

@@ -182,6 +182,13 @@ test('an internal error is one line asking for a bug report, exit 2, no stack tr
   assert.match(r.stderr, /^celery-gen: internal error: simulated internal error \(this is a bug; please report it/);
 });
 
+test('--version prints the package version and exits 0', () => {
+  const r = run(['--version']);
+  assert.equal(r.status, 0, r.stderr);
+  const { version } = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(r.stdout, `${version}\n`);
+});
+
 test('--help shows usage, flags and examples', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);
