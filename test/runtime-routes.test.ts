@@ -93,7 +93,7 @@ test('merge key by key: call > decorator > source route > app taskRoutes > sourc
 });
 
 test('canvas signatures carry what Python would apply too; the rest is routed by whoever publishes them', async () => {
-  const { signature, signatureQueue } = await import('../runtime/client/canvas.js');
+  const { signature, signatureRoute } = await import('../runtime/client/canvas.js');
   const { TASK_SPECS } = await import('../fixtures/project/tasks.js');
   // In the signature: its own queue, else the decorator's queue=, else the source route.
   assert.equal(signature(TASK_SPECS.billing.charge, [1, []]).json.options['queue'], 'cg_gproject_urgent');
@@ -103,7 +103,12 @@ test('canvas signatures carry what Python would apply too; the rest is routed by
   const digest = signature(TASK_SPECS.mail.sendDigest, [[]]).json;
   assert.equal(digest.options['queue'], undefined);
   assert.equal(JSON.stringify(digest).includes('cg_gproject_default'), false);
-  // This client publishes it by its taskRoutes, then by the source's default queue.
-  assert.equal(signatureQueue({ routedQueue: (task) => (task === TASK_SPECS.mail.sendDigest.name ? 'app_routed' : undefined) }, digest), 'app_routed');
-  assert.equal(signatureQueue({}, digest), 'cg_gproject_default');
+  // This client publishes it as sendTask would: by its taskRoutes (routing key and all),
+  // then by the source's default queue.
+  const router = compileRoutes({ [TASK_SPECS.mail.sendDigest.name]: { queue: 'app_routed', routing_key: 'app.key' } });
+  assert.deepEqual(signatureRoute(digest, 'dflt', router), { queue: 'app_routed', exchange: '', routingKey: 'app.key' });
+  assert.deepEqual(signatureRoute(digest, 'dflt'), { queue: 'cg_gproject_default', exchange: '', routingKey: 'cg_gproject_default' });
+  // A signature decoded from the wire (no spec) and its own options, key by key.
+  const wire = { ...digest, options: { queue: 'own' } };
+  assert.deepEqual(signatureRoute(wire, 'dflt', router, undefined), { queue: 'own', exchange: '', routingKey: 'app.key' });
 });

@@ -229,9 +229,9 @@ export class Celery {
     return (this.#compiledRoutes ??= compileRoutes(this.options.taskRoutes));
   }
 
-  /** @internal The queue `taskRoutes` give `task`, if any (canvas signatures and worker continuations without a queue of their own). */
-  routedQueue(task: string): string | undefined {
-    return this.#router()?.route(task)?.queue;
+  /** @internal The compiled `taskRoutes`, for what this app publishes besides sendTask (canvas, worker continuations). */
+  taskRouter(): TaskRouter | undefined {
+    return this.#router();
   }
 
   /** @internal The publisher behind sendTask (tests use its lower-level publish()). */
@@ -322,7 +322,7 @@ export class Celery {
       publish: (input, route) => this.publisher.publish(input, route),
       origin: this.publisher.origin,
       defaultQueue: this.options.defaultQueue ?? DEFAULT_QUEUE,
-      ...(this.options.taskRoutes === undefined ? {} : { routedQueue: (task: string) => this.routedQueue(task) }),
+      ...(this.#router() === undefined ? {} : { router: this.#router()! }),
       mailbox: (node) => this.#broker.mailbox(node, logger),
       eventSink: this.#eventSink(),
       ...(this.options.typedJson ? { typedJson: true } : {}),

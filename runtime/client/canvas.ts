@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApplyOptions, AsyncResult, TaskClient } from '../app/api.js';
 import type { Celery } from '../app/celery.js';
 import type { ResultTracker } from './publisher.js';
-import { DEFAULT_QUEUE, type Route } from './routes.js';
+import { DEFAULT_QUEUE, type Route, type TaskRouter, resolveRoute } from './routes.js';
 import { CeleryGenError } from '../protocol/errors.js';
 import type { TaskMessageInput, TaskRequest } from '../protocol/message.js';
 import type { ChordTask } from '../app/broker.js';
@@ -64,13 +64,13 @@ function specOf(source: { readonly name: string }): TaskSpec | undefined {
 }
 
 /**
- * The source's task_default_queue of the task a signature calls, kept beside the signature
- * rather than in it: Python's own `b.s()` carries no queue, so whoever publishes a step
- * routes it, and a queue written into the options would beat the publisher's routes (a
+ * The spec of the task a signature calls, kept beside the signature rather than in it:
+ * Python's own `b.s()` carries no routing, so whoever publishes a step routes it, and the
+ * source's default queue written into the options would beat the publisher's routes (a
  * Python worker continuing a chain, its runtime-only task_routes; this client, its
- * taskRoutes). Only this client's first publish of the signature reads it.
+ * taskRoutes). This client's own publish of the signature routes by it ({@link signatureRoute}).
  */
-const sourceDefaultQueue = new WeakMap<SignatureJson, string>();
+const signatureSpecs = new WeakMap<SignatureJson, TaskSpec>();
 
 function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -92,7 +92,7 @@ function optionsJson(options: SignatureOptions, spec: TaskSpec | undefined): Rec
 
 function makeSignature(name: string, args: readonly unknown[], kwargs: object | undefined, options: Record<string, unknown>, immutable: boolean, spec?: TaskSpec): SignatureJson {
   const json: SignatureJson = { task: name, args: [...args], kwargs: { ...(kwargs as Record<string, unknown> | undefined) }, options, subtask_type: null, immutable };
-  if (spec?.defaultQueue) sourceDefaultQueue.set(json, spec.defaultQueue);
+  if (spec) signatureSpecs.set(json, spec);
   return json;
 }
 
@@ -134,17 +134,27 @@ export interface CanvasApp {
   readonly publisher: { readonly origin: string; publish(input: TaskMessageInput, route: Route): Promise<void> };
   resultTracker(): ResultTracker;
   readonly options: { readonly defaultQueue?: string; readonly backend?: string };
-  /** The queue the app's `taskRoutes` give `task`, if any. */
-  routedQueue?(task: string): string | undefined;
+  /** The app's `taskRoutes`, compiled; absent when it has none. */
+  taskRouter?(): TaskRouter | undefined;
+}
+
+/** A signature's own routing options (`.set(queue=…)`, or what it carried on the wire), as ApplyOptions. */
+function ownRouting(sig: SignatureJson): ApplyOptions {
+  const o = sig.options;
+  const queue = text(o['queue']);
+  const exchange = typeof o['exchange'] === 'string' ? o['exchange'] : undefined;
+  const routingKey = text(o['routing_key']);
+  return { ...(queue === undefined ? {} : { queue }), ...(exchange === undefined ? {} : { exchange }), ...(routingKey === undefined ? {} : { routingKey }) };
 }
 
 /**
- * Where this client publishes a signature without a queue of its own: the app's
- * `taskRoutes`, then the source's task_default_queue, then the app's default queue, the
- * order sendTask follows.
+ * Where a signature is published: its own routing options, then sendTask's order for its
+ * task (resolveRoute: decorator, source route, the app's taskRoutes, the source's default
+ * queue, `defaultQueue`), key by key as Celery merges them. `spec` is the task's, when the
+ * publisher knows it; a signature this client built carries its own.
  */
-export function signatureQueue(app: Pick<CanvasApp, 'routedQueue'>, sig: SignatureJson): string | undefined {
-  return app.routedQueue?.(sig.task) ?? sourceDefaultQueue.get(sig);
+export function signatureRoute(sig: SignatureJson, defaultQueue: string, router?: TaskRouter, spec: TaskSpec | undefined = signatureSpecs.get(sig)): Route {
+  return resolveRoute(ownRouting(sig), spec, defaultQueue, router, sig.task);
 }
 
 /** Options when applying a signature: Python's `link` / `link_error`. */
@@ -158,7 +168,8 @@ async function publishSignature(
   sig: SignatureJson,
   extra: { chain?: SignatureJson[] | null; group?: string; groupIndex?: number | null },
 ): Promise<string> {
-  const { input, route } = signatureMessage(sig, [], null, extra.chain ?? null, app.options.defaultQueue ?? DEFAULT_QUEUE, () => signatureQueue(app, sig));
+  const route = signatureRoute(sig, app.options.defaultQueue ?? DEFAULT_QUEUE, app.taskRouter?.());
+  const input = signatureMessage(sig, [], null, extra.chain ?? null);
   const withGroup = extra.group === undefined ? input : { ...input, group: extra.group, groupIndex: extra.groupIndex ?? null };
   await app.publisher.publish({ ...withGroup, origin: app.publisher.origin }, route);
   return input.id;
@@ -167,8 +178,8 @@ async function publishSignature(
 /** Prepares a signature for publishing from this client: task id and reply_to assigned, link/link_error attached. */
 function own(sig: SignatureJson, replyTo: string, options: CanvasApplyOptions = {}): SignatureJson {
   const json: SignatureJson = { ...sig, options: { ...sig.options } };
-  const fallback = sourceDefaultQueue.get(sig);
-  if (fallback !== undefined) sourceDefaultQueue.set(json, fallback);
+  const spec = signatureSpecs.get(sig);
+  if (spec) signatureSpecs.set(json, spec);
   if (typeof json.options['task_id'] !== 'string') json.options['task_id'] = randomUUID();
   if (json.options['reply_to'] === undefined) json.options['reply_to'] = replyTo;
   const link = embedList(options.link);
@@ -293,15 +304,16 @@ export class Chord<R> {
   }
 
   async applyAsync(app: Celery): Promise<AsyncResult<R>> {
+    // Each task goes through sendTask with its spec, which routes it as any call.
     const task = (sig: Signature): ChordTask => {
-      const o = sig.json.options;
-      const queue = typeof o['queue'] === 'string' ? o['queue'] : signatureQueue(app, sig.json);
-      const priority = typeof o['priority'] === 'number' ? o['priority'] : undefined;
+      const priority = num(sig.json.options['priority']);
+      const spec = signatureSpecs.get(sig.json);
       return {
         name: sig.json.task,
         args: sig.json.args,
         kwargs: sig.json.kwargs,
-        options: { ...(queue !== undefined ? { queue } : {}), ...(priority !== undefined ? { priority } : {}) },
+        ...(spec === undefined ? {} : { spec }),
+        options: { ...ownRouting(sig.json), ...(priority !== undefined ? { priority } : {}) },
       };
     };
     return app.sendChord<R>(this.header.map(task), task(this.body));
@@ -348,25 +360,20 @@ function signatureList(value: unknown): SignatureJson[] | null {
 /**
  * `sig.apply_async(args_prefix, parent_id=…, root_id=…, chain=…)`: the message for a
  * signature, with its options mapped (task_id, reply_to, queue/exchange/routing_key,
- * priority, countdown/eta/expires, time limits, headers, link/link_error, group).
- * `queueOf` gives a task's own `queue=` option when the worker knows the task.
+ * priority, countdown/eta/expires, time limits, headers, link/link_error, group). Where it
+ * goes is the publisher's decision ({@link signatureRoute}).
  */
 export function signatureMessage(
   sig: SignatureJson,
   prefix: readonly unknown[],
   parent: { readonly id: string; readonly rootId: string | null } | null,
   chainRest: readonly SignatureJson[] | null,
-  defaultQueue: string,
-  queueOf: (task: string) => string | undefined = () => undefined,
   now: number = Date.now(),
-): Continuation {
+): Omit<TaskMessageInput, 'origin'> {
   if (sig.subtask_type !== null && sig.subtask_type !== undefined) {
     throw new CeleryGenError('UNSUPPORTED_CANVAS', `cannot continue with a ${sig.subtask_type} signature (${sig.task}) from a TS worker yet`);
   }
   const o = sig.options;
-  const queue = text(o['queue']) ?? queueOf(sig.task) ?? defaultQueue;
-  const exchange = typeof o['exchange'] === 'string' ? o['exchange'] : '';
-  const routingKey = text(o['routing_key']) ?? queue;
   const countdown = num(o['countdown']);
   const eta = text(o['eta']) ?? (countdown !== undefined ? new Date(now + countdown * 1000) : null);
   const expiresOption = o['expires'];
@@ -398,30 +405,37 @@ export function signatureMessage(
     ...(priority !== undefined && Number.isInteger(priority) ? { priority } : {}),
     ...(headers !== undefined ? { extraHeaders: headers } : {}),
   };
-  return { input, route: { queue, exchange, routingKey } };
+  return input;
+}
+
+/** How a worker routes the signatures it publishes: {@link signatureRoute} with the spec of the task, if it serves it. */
+export type SignatureRouter = (sig: SignatureJson) => Route;
+
+function continuation(sig: SignatureJson, prefix: readonly unknown[], parent: { readonly id: string; readonly rootId: string | null }, chainRest: readonly SignatureJson[] | null, routeOf: SignatureRouter): Continuation {
+  return { input: signatureMessage(sig, prefix, parent, chainRest), route: routeOf(sig) };
 }
 
 /** Everything to publish after SUCCESS: callbacks, then the next chain step (5.2's order). */
-export function successContinuations(request: TaskRequest, retval: unknown, defaultQueue: string, queueOf?: (task: string) => string | undefined): Continuation[] {
+export function successContinuations(request: TaskRequest, retval: unknown, defaultQueue: string, routeOf: SignatureRouter = (sig) => signatureRoute(sig, defaultQueue)): Continuation[] {
   const parent = { id: request.id, rootId: request.rootId };
   const out: Continuation[] = [];
   for (const raw of request.embed.callbacks ?? []) {
     const sig = asSignature(raw);
-    if (sig) out.push(signatureMessage(sig, [retval], parent, null, defaultQueue, queueOf));
+    if (sig) out.push(continuation(sig, [retval], parent, null, routeOf));
   }
   const chain = (request.embed.chain ?? []).map(asSignature).filter((s): s is SignatureJson => s !== null);
   const next = chain.pop();
-  if (next) out.push(signatureMessage(next, [retval], parent, chain, defaultQueue, queueOf));
+  if (next) out.push(continuation(next, [retval], parent, chain, routeOf));
   return out;
 }
 
 /** Errbacks after FAILURE: old-style, `(failed task id,)` prepended (protocol.md §6.3). */
-export function errbackContinuations(request: TaskRequest, defaultQueue: string, queueOf?: (task: string) => string | undefined): Continuation[] {
+export function errbackContinuations(request: TaskRequest, defaultQueue: string, routeOf: SignatureRouter = (sig) => signatureRoute(sig, defaultQueue)): Continuation[] {
   const parent = { id: request.id, rootId: request.rootId };
   return (request.embed.errbacks ?? [])
     .map(asSignature)
     .filter((s): s is SignatureJson => s !== null)
-    .map((sig) => signatureMessage(sig, [request.id], parent, null, defaultQueue, queueOf));
+    .map((sig) => continuation(sig, [request.id], parent, null, routeOf));
 }
 
 /** The chain steps that get the same FAILURE as the failed task (each with a task id), with their reply queues. */

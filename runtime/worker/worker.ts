@@ -19,8 +19,8 @@
 import { hostname as osHostname } from 'node:os';
 import type { TaskContext, TaskImplementation, Worker, WorkerOptions } from '../app/api.js';
 import { bindArguments } from '../protocol/arguments.js';
-import { chainFailureTargets, errbackContinuations, successContinuations, type Continuation } from '../client/canvas.js';
-import type { Route } from '../client/routes.js';
+import { chainFailureTargets, errbackContinuations, signatureRoute, successContinuations, type Continuation, type SignatureRouter } from '../client/canvas.js';
+import type { TaskRouter, Route } from '../client/routes.js';
 import type { Celery } from '../app/celery.js';
 import type { ControlNode } from '../observability/control.js';
 import type { Mailbox } from '../observability/control-mailbox.js';
@@ -72,8 +72,8 @@ export interface WorkerDeps {
   readonly origin?: string;
   /** Where signatures without a queue go (the app's default queue). */
   readonly defaultQueue?: string;
-  /** The queue the app's `taskRoutes` give a task, for signatures without a queue of their own. */
-  readonly routedQueue?: (task: string) => string | undefined;
+  /** The app's compiled `taskRoutes`, for the signatures the worker publishes. */
+  readonly router?: TaskRouter;
   /** Opens the remote-control mailbox (celery.pidbox); absent: no remote control. */
   readonly mailbox?: (node: ControlNode) => Promise<Mailbox>;
   /** Where events go (celeryev); absent: no events, no heartbeat. */
@@ -309,7 +309,7 @@ export class CeleryWorker implements Worker {
           : await withTimeLimits(async () => runWithContext(context, runTask, implementation, context, args), limits, request.id);
       meta = successMeta(request.id, value);
       if (taskLines) logger.info(`Task ${taskLabel(request)} succeeded in ${((performance.now() - started) / 1000).toFixed(3)}s`);
-      await this.#continue(successContinuations(request, value, this.#defaultQueue, this.#queueOf), request);
+      await this.#continue(successContinuations(request, value, this.#defaultQueue, this.#routeOf), request);
     } catch (error) {
       if (error instanceof Retry) meta = await this.#retry(request, error);
       else {
@@ -350,11 +350,8 @@ export class CeleryWorker implements Worker {
     return this.#deps.defaultQueue ?? 'celery';
   }
 
-  /** sendTask's order for a signature without a queue: decorator, source route, the app's taskRoutes, the source's default queue. */
-  readonly #queueOf = (task: string): string | undefined => {
-    const spec = this.#tasks.get(task)?.spec;
-    return spec?.options.queue ?? spec?.route?.queue ?? this.#deps.routedQueue?.(task) ?? spec?.defaultQueue;
-  };
+  /** Routes a signature this worker publishes as sendTask would, with the spec of the task when this worker serves it. */
+  readonly #routeOf: SignatureRouter = (sig) => signatureRoute(sig, this.#defaultQueue, this.#deps.router, this.#tasks.get(sig.task)?.spec);
 
   /** Publishes chain steps, callbacks or errbacks (Python 5.2 does it before storing the result). */
   async #continue(continuations: readonly Continuation[], request: TaskRequest): Promise<void> {
@@ -396,7 +393,7 @@ export class CeleryWorker implements Worker {
     for (const target of chainFailureTargets(request)) {
       await this.#reply(delivery, target.replyTo, target.taskId, { ...meta, task_id: target.taskId });
     }
-    await this.#continue(errbackContinuations(request, this.#defaultQueue, this.#queueOf), request);
+    await this.#continue(errbackContinuations(request, this.#defaultQueue, this.#routeOf), request);
   }
 
   #context(request: TaskRequest, delivery: Delivery, implementation: TaskImplementation): TaskContext {
