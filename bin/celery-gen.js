@@ -15,6 +15,8 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist/generator/cli.bundle.cjs');
+/** The bundle's first line up to its source list: build-cli.ts's SOURCES_HEADER (a test holds the two equal). */
+const SOURCES_HEADER = '// celery-gen CLI bundle of: ';
 
 /**
  * The bundle's text, or null when, in a checkout, one of the TypeScript
@@ -24,9 +26,9 @@ const dist = path.join(root, 'dist/generator/cli.bundle.cjs');
 function currentBundle(built) {
   const source = fs.readFileSync(dist, 'utf8');
   if (!fs.existsSync(path.join(root, 'generator'))) return source;
-  const header = source.slice(0, source.indexOf('\n')).split(' ');
-  if (header.slice(0, 5).join(' ') !== '// celery-gen CLI bundle of:') return null;
-  for (const file of header.slice(5)) {
+  const header = source.slice(0, source.indexOf('\n'));
+  if (!header.startsWith(SOURCES_HEADER)) return null;
+  for (const file of header.slice(SOURCES_HEADER.length).split(' ')) {
     const stat = fs.statSync(path.join(root, file), { throwIfNoEntry: false });
     if (!stat || stat.mtimeMs > built.mtimeMs) return null;
   }

@@ -41,9 +41,8 @@ function djangoSettingsModule(m: ExtractedModule): ConstExpr | null {
 /** `'proj.celeryconfig'` → that module; `'django.conf:settings'` → the Django settings module; `'mod:attr'` → `mod.attr`. */
 function configObjectName(written: string, m: ExtractedModule): { name: string } | { django: ConstExpr | null } {
   const [mod, attr] = written.split(':', 2) as [string, string | undefined];
-  if (mod === 'django.conf' && (attr === 'settings' || attr === undefined)) return { django: djangoSettingsModule(m) };
-  if (written === 'django.conf.settings') return { django: djangoSettingsModule(m) };
-  return { name: attr === undefined ? mod : `${mod}.${attr}` };
+  const name = attr === undefined ? mod : `${mod}.${attr}`;
+  return name === 'django.conf.settings' ? { django: djangoSettingsModule(m) } : { name };
 }
 
 /** Config module names given to `config_from_object` (the Django settings module for `'django.conf:settings'`), so project.ts reads them too. */
@@ -102,13 +101,14 @@ export function readAppConfig(modules: readonly ExtractedModule[], scope: Scope)
       diagnostics.push(warnAt({ expr: s.value, module: m }, `${target.why}; its task_routes and task_default_queue are not read (give them to the TypeScript app as taskRoutes and defaultQueue)`));
       return;
     }
-    const namespaceExpr = s.namespace ?? app.namespace;
+    // config_from_object's namespace=, else the app's (Celery: `namespace or self.namespace`).
+    const given: Located | null = s.namespace ? { expr: s.namespace, module: m } : app.namespace ? { expr: app.namespace, module: appModule! } : null;
     let namespace: string | null = null;
-    if (namespaceExpr) {
-      const v = evaluate(namespaceExpr, (s.namespace ? m : appModule!).module, scope);
+    if (given) {
+      const v = evaluate(given.expr, given.module.module, scope);
       if (v.ok && typeof v.value === 'string') namespace = v.value;
       else if (!(v.ok && v.value === null)) {
-        diagnostics.push(warnAt({ expr: namespaceExpr, module: s.namespace ? m : appModule! }, `namespace '${excerpt(namespaceExpr.text)}' cannot be resolved; the config's task_routes and task_default_queue are not read`));
+        diagnostics.push(warnAt(given, `namespace '${excerpt(given.expr.text)}' cannot be resolved; the config's task_routes and task_default_queue are not read`));
         return;
       }
     }
@@ -159,7 +159,11 @@ function configTarget(value: ConstExpr, m: ExtractedModule, scope: Scope): { mod
       const name = evaluate(settings, m.module, scope);
       if (!name.ok || typeof name.value !== 'string') return { why: `DJANGO_SETTINGS_MODULE '${excerpt(settings.text)}' cannot be resolved` };
       const module = scope.module(name.value);
-      return module ? { module, qualifier: '' } : { why: `the Django settings module '${name.value}' was not found under the import root` };
+      if (module) return { module, qualifier: '' };
+      // configModules follows a literal name only (it runs before names can be resolved).
+      return settings.kind === 'literal'
+        ? { why: `the Django settings module '${name.value}' was not found under the import root` }
+        : { why: `the Django settings module '${name.value}' is named through '${excerpt(settings.text)}', which is not followed to read it; write the name as a string in os.environ.setdefault` };
     }
     binding = scope.resolveAbsolute(target.name);
   } else if (value.kind === 'name') {

@@ -55,7 +55,6 @@ export function findTaskModules(root: string, pattern = DEFAULT_PATTERN): { file
   return { files: files.sort(byPath), skipped: skipped.sort(byPath), unreadable: unreadable.sort(byPath), apps: apps.sort(byPath) };
 }
 
-
 export interface InitOptions {
   /** Where the config goes; the search starts here too. */
   readonly dir: string;

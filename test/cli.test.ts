@@ -229,6 +229,7 @@ test('the launcher runs the bundle only while every source it was built from (ru
   if (!existsSync(bundle)) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT_DIR, stdio: 'pipe' });
   const header = readFileSync(bundle, 'utf8').split('\n', 1)[0]!;
   assert.ok(header.startsWith(`${SOURCES_HEADER} `), header);
+  assert.ok(readFileSync(BIN, 'utf8').includes(`const SOURCES_HEADER = '${SOURCES_HEADER} ';`), 'bin/celery-gen.js reads another header than build-cli.ts writes');
   const sources = header.slice(SOURCES_HEADER.length + 1).split(' ');
   assert.ok(sources.includes('generator/cli.ts') && sources.some((s) => s.startsWith('runtime/')), header);
 

@@ -338,6 +338,10 @@ describe('app configuration', () => {
         { 'app.py': "import os\nfrom celery import Celery\nos.environ['DJANGO_SETTINGS_MODULE'] = 'site.settings'\napp = Celery('a')\napp.config_from_object('django.conf:settings')\n" },
         /the Django settings module 'site\.settings' was not found under the import root/,
       ],
+      [
+        { 'app.py': "import os\nfrom celery import Celery\nSETTINGS = 'settings'\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', SETTINGS)\napp = Celery('a')\napp.config_from_object('django.conf:settings')\n", 'settings.py': "CELERY_TASK_ROUTES = {}\n" },
+        /the Django settings module 'settings' is named through 'SETTINGS', which is not followed to read it; write the name as a string/,
+      ],
       [{ 'app.py': "from celery import Celery\napp = Celery('a')\napp.config_from_object('celeryconfig')\n" }, /config object 'celeryconfig' is not a module or class among the modules read/],
       [{ 'app.py': "from celery import Celery\napp = Celery('a')\napp.config_from_object(load())\n" }, /config object 'load\(\)' cannot be resolved/],
     ];
